@@ -1,0 +1,146 @@
+"""Turn reader output into a ParsedDocument: normalise, segment, extract fields, link table rows."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from kb.amounts import find_amounts, find_incentive
+from kb.dates import find_dates, find_targets, find_validity
+from kb.header import read_header
+from kb.models import BODY, PREAMBLE, TASK_ROW, Clause, Document, ParsedDocument, TaskRow
+from kb.normalize import cut_boilerplate, fold, normalize
+from kb.segment import Segment, segment
+from kb.units import FIRST_IS_LEAD, find_responsibility, split_units
+
+
+def document_key(number: str, title: str) -> str:
+    """What makes two files the same document: the 文号, else the title."""
+    key = number or re.sub(r"\s", "", title)
+    return key
+
+
+def make_doc_id(number: str, title: str) -> str:
+    return "d" + hashlib.sha1(document_key(number, title).encode("utf-8")).hexdigest()[:10]
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _cell(cells: list[str], header: dict[str, int], key: str) -> str:
+    col = header.get(key, -1)
+    return cells[col].strip() if 0 <= col < len(cells) else ""
+
+
+def _clean_task(task: str) -> str:
+    return re.sub(r"^（([一二三四五六七八九十]+)）\s*", r"（\1）", task.strip())
+
+
+def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None = None) -> ParsedDocument:
+    """Everything policykb knows about one document, computed from its text alone."""
+    text = normalize(raw)
+    _body, tail = cut_boilerplate(fold(raw))
+    header = read_header(text, tail, fallback_title=Path(source_path).stem)
+    doc_id = make_doc_id(header.number, header.title)
+    segments = segment(text)
+    first_is_lead = bool(FIRST_IS_LEAD.search(text))
+    clauses: list[Clause] = []
+    rows: list[TaskRow] = []
+    last_task = ""
+    for seq, seg in enumerate(segments):
+        clause_text = text[seg.start : seg.end]
+        clause = Clause(
+            clause_id=f"{doc_id}#{seg.label}",
+            doc_id=doc_id,
+            label=seg.label,
+            level=seg.level,
+            kind=seg.kind,
+            title=seg.title,
+            path=list(seg.path),
+            text=clause_text,
+            start=seg.start,
+            end=seg.end,
+            seq=seq,
+            parent_id=f"{doc_id}#{segments[seg.parent_index].label}" if seg.parent_index is not None else None,
+        )
+        if seg.kind == TASK_ROW:
+            task = _clean_task(_cell(seg.table_cells, seg.table_header, "task")) or last_task
+            last_task = task
+            lead = split_units(_cell(seg.table_cells, seg.table_header, "lead"))
+            shared = split_units(_cell(seg.table_cells, seg.table_header, "resp"))
+            clause.lead_units, clause.responsible_units = lead, shared
+            clause.title = task
+            clause.path = list(seg.path) + ([task] if task else [])
+            rows.append(
+                TaskRow(
+                    row_id=clause.clause_id,
+                    doc_id=doc_id,
+                    number=_cell(seg.table_cells, seg.table_header, "number"),
+                    section=seg.table_section,
+                    task=task,
+                    content=_cell(seg.table_cells, seg.table_header, "content"),
+                    lead_units=lead,
+                    responsible_units=shared,
+                    clause_id=clause.clause_id,
+                )
+            )
+        elif seg.kind != PREAMBLE:
+            resp = find_responsibility(clause_text, first_is_lead)
+            if resp:
+                clause.lead_units, clause.responsible_units = resp.lead, resp.shared
+        clause.amounts = find_amounts(clause_text, seg.start)
+        clause.dates = find_dates(clause_text)
+        clause.targets = find_targets(clause_text, seg.start)
+        clauses.append(clause)
+    _link_rows(rows, clauses)
+    validity = find_validity(text, header.issue_date)
+    for v in validity:
+        pos = text.find(v.text)
+        holder = next((c for c in clauses if c.start <= pos < c.end and c.kind != TASK_ROW), None)
+        v.clause_id = holder.clause_id if holder else ""
+        if v.scope != "全文":
+            v.covers_labels = [c.label for c in clauses if c.kind not in (TASK_ROW, BODY) and v.scope in c.title] + [
+                c.label for c in clauses if c.level == 1 and c.kind == "heading" and v.scope in c.title
+            ]
+            v.covers_labels = list(dict.fromkeys(v.covers_labels))
+    incentives = [inc for c in clauses if (inc := find_incentive(c.clause_id, c.text))]
+    document = Document(
+        doc_id=doc_id,
+        title=header.title,
+        number=header.number,
+        issuer=header.issuer,
+        issue_date=header.issue_date,
+        source_path=source_path,
+        source_format=fmt,
+        text=text,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        validity=validity,
+        warnings=list(warnings or []),
+    )
+    if not any(c.kind not in (PREAMBLE,) for c in clauses):
+        document.warnings.append("未识别到条款编号，全文按段落切分")
+    return ParsedDocument(document=document, clauses=clauses, task_rows=rows, incentives=incentives)
+
+
+def _link_rows(rows: list[TaskRow], clauses: list[Clause]) -> None:
+    """Link each table row to the body clause it restates (most of its words stand there)."""
+    bodies = [(c, _bigrams(c.text)) for c in clauses if c.kind == BODY]
+    for row in rows:
+        want = _bigrams(row.content or row.task)
+        if not want:
+            continue
+        best, best_score = None, 0.0
+        for clause, grams in bodies:
+            score = len(want & grams) / len(want)
+            if score > best_score:
+                best, best_score = clause, score
+        if best is not None and best_score >= 0.6:
+            row.linked_clause_id = best.clause_id
+
+
+def segments_of(text: str) -> list[Segment]:
+    """The segmenter's raw output, for tests and debugging."""
+    return segment(text)

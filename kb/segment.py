@@ -1,0 +1,287 @@
+"""Cut normalised document text into clauses along the document's own numbering.
+
+Works on line-based text (one paragraph per line, tables as tab rows) and on documents flattened
+into one line, where numbering markers are accepted only when they continue a sequence. Every
+clause's text is an exact slice `text[start:end]` of the document text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kb.models import BODY, HEADING, PREAMBLE, TABLE_ROW, TASK_ROW
+from kb.numbering import INLINE_MARKER, Marker, marker_at
+
+_SENTENCE_END = "。；：！？〕）”"
+_FLAT_LINE = 1500  # a line this long is a flattened page: look for markers inside it
+_ATTACHMENT = re.compile(r"附件\s*(\d*)\s*[：:]?\s*$")
+_TASK_COLS = {
+    "number": ("序号", "编号"),
+    "task": ("工作任务", "工作事项", "重点任务", "任务名称", "任务", "事项", "项目"),
+    "content": ("主要内容", "具体内容", "工作内容", "主要任务", "具体措施", "内容", "措施"),
+    "lead": ("牵头单位", "牵头部门", "牵头"),
+    "resp": ("责任单位", "配合单位", "责任部门", "配合部门", "参与单位", "协办单位"),
+}
+
+
+@dataclass
+class Segment:
+    """A clause as the segmenter sees it, before extractors fill in the fields."""
+
+    label: str
+    level: int
+    kind: str
+    title: str
+    path: list[str]
+    start: int
+    end: int
+    parent_index: int | None = None
+    table_cells: list[str] = field(default_factory=list)
+    table_header: dict[str, int] = field(default_factory=dict)
+    table_section: str = ""
+    token: str = ""  # own numbering token, e.g. "（五）"
+    style: str = ""  # numbering style of that token
+    heading: str = ""  # how this clause reads in a heading path, e.g. "（五）激发数据要素新活力"
+
+
+@dataclass
+class _Line:
+    start: int
+    end: int
+    text: str
+
+    @property
+    def is_table(self) -> bool:
+        return "\t" in self.text
+
+
+def _lines(text: str) -> list[_Line]:
+    out, pos = [], 0
+    for raw in text.split("\n"):
+        if raw.strip():
+            lead = len(raw) - len(raw.lstrip())
+            out.append(_Line(pos + lead, pos + len(raw.rstrip()), raw.strip()))
+        pos += len(raw) + 1
+    return out
+
+
+def _header_map(cells: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for key, names in _TASK_COLS.items():
+        for i, cell in enumerate(cells):
+            compact = cell.replace(" ", "")
+            if any(compact == n or (len(compact) <= 6 and n in compact) for n in names) and i not in found.values():
+                found[key] = i
+                break
+    return found
+
+
+def _title_of(body: str) -> str:
+    """The heading words of a clause: up to the first full stop when short, else a short lead."""
+    head = re.split(r"[。；]", body, maxsplit=1)[0]
+    if len(head) <= 40:
+        return head.strip("，：: ")
+    return head[:24].rstrip("，、：") + "…"
+
+
+class _Numbering:
+    """The stack of open numbering levels; decides whether a marker continues the sequence."""
+
+    def __init__(self) -> None:
+        self.stack: list[Marker] = []
+
+    def accepts(self, marker: Marker, *, line_start: bool, near_previous: bool, after_stop: bool) -> bool:
+        for open_marker in self.stack:
+            if open_marker.style == marker.style:
+                if line_start:
+                    return True
+                if marker.number != open_marker.number + 1:
+                    return False
+                return marker.strong or after_stop or marker.style == "cn"
+        if line_start:
+            return True
+        if marker.number != 1:
+            return False
+        return after_stop or near_previous
+
+    def push(self, marker: Marker) -> int:
+        for depth, open_marker in enumerate(self.stack):
+            if open_marker.style == marker.style:
+                del self.stack[depth:]
+                break
+        self.stack.append(marker)
+        return len(self.stack)
+
+    def label(self) -> str:
+        tokens = [m.token for m in self.stack]
+        articles = [i for i, m in enumerate(self.stack) if m.style == "article"]
+        if articles:
+            tokens = tokens[articles[-1] :]
+        return "".join(tokens)
+
+
+def _find_markers(text: str, line: _Line, numbering: _Numbering) -> list[tuple[Marker, int]]:
+    """Accepted markers in one line with their depth: at its start, and inside a flattened page."""
+    found: list[tuple[Marker, int]] = []
+    first = marker_at(text, line.start)
+    if first and first.end <= line.end and numbering.accepts(first, line_start=True, near_previous=False, after_stop=True):
+        found.append((first, numbering.push(first)))
+    if len(line.text) < _FLAT_LINE:
+        return found
+    last_end = found[-1][0].end if found else line.start
+    for m in INLINE_MARKER.finditer(text, line.start + 1, line.end):
+        if found and m.start() < found[-1][0].end:
+            continue
+        marker = marker_at(text, m.start())
+        if marker is None:
+            continue
+        after_stop = text[m.start() - 1] in _SENTENCE_END
+        near_previous = bool(found) and m.start() - last_end <= 40
+        if numbering.accepts(marker, line_start=False, near_previous=near_previous, after_stop=after_stop):
+            found.append((marker, numbering.push(marker)))
+            last_end = marker.end
+    return found
+
+
+def _new(segments: list[Segment], seg: Segment) -> int:
+    segments.append(seg)
+    return len(segments) - 1
+
+
+def segment(text: str) -> list[Segment]:
+    """The clause tree of a document, in reading order (parents before children)."""
+    lines = _lines(text)
+    segments: list[Segment] = []
+    numbering = _Numbering()
+    heads: list[int] = []  # segments open at each depth (attachment heading first, when in one)
+    attachment = ""
+    table_header: dict[str, int] = {}
+    table_section = ""
+    counters = {"前言": 0, "段": 0, "行": 0}
+    open_index: int | None = None  # the clause an unnumbered line continues
+
+    def heading_path(upto: list[int]) -> list[str]:
+        return [segments[i].heading for i in upto]
+
+    for li, line in enumerate(lines):
+        prev_line = lines[li - 1] if li else None
+        next_line = lines[li + 1] if li + 1 < len(lines) else None
+        att = _ATTACHMENT.match(line.text)
+        if att and not line.is_table:
+            attachment = f"附件{att.group(1)}"
+            numbering, table_header, table_section = _Numbering(), {}, ""
+            idx = _new(segments, Segment(attachment, 1, HEADING, attachment, [], line.start, line.end, heading=attachment))
+            heads, open_index = [idx], idx
+            continue
+        in_table_gap = bool(
+            not line.is_table and table_header and prev_line and next_line and next_line.is_table
+        )
+        if line.is_table or in_table_gap:
+            cells = line.text.split("\t")
+            if line.is_table:
+                header = _header_map(cells)
+                if "number" in header and ("lead" in header or "resp" in header):
+                    table_header = header
+                    continue  # a header row, repeated on each page
+            outer = heads[:1] if attachment else heads
+            if in_table_gap:  # a section row inside the table: 一、重点任务
+                table_section = line.text
+                _new(segments, Segment(line.text, len(outer) + 1, HEADING, line.text, heading_path(outer),
+                                       line.start, line.end, heading=line.text))
+                open_index = None
+                continue
+            num_col = table_header.get("number", -1)
+            number_cell = cells[num_col].strip() if 0 <= num_col < len(cells) else ""
+            prefix = attachment or (segments[heads[-1]].label if heads else "表")
+            path = heading_path(outer) + ([table_section] if table_section else [])
+            if number_cell.isdigit():
+                task_col = table_header.get("task", -1)
+                title = cells[task_col] if 0 <= task_col < len(cells) else ""
+                seg = Segment(f"{prefix} {number_cell}", len(path) + 1, TASK_ROW, title, path, line.start, line.end,
+                              table_cells=cells, table_header=dict(table_header), table_section=table_section)
+            else:
+                counters["行"] += 1
+                seg = Segment(f"{prefix} 行{counters['行']}", len(path) + 1, TABLE_ROW, cells[0][:30], path,
+                              line.start, line.end, table_cells=cells)
+            seg.heading = seg.label
+            _new(segments, seg)
+            open_index = None
+            continue
+        table_header, table_section = {}, ""
+
+        markers = _find_markers(text, line, numbering)
+        if not markers:
+            closes_bracket = bool(prev_line) and prev_line.text.endswith(("〕", "）")) and "单位" in prev_line.text[-300:]
+            in_preamble = all(s.kind == PREAMBLE for s in segments)
+            if open_index is not None and not closes_bracket and not in_preamble:
+                segments[open_index].end = line.end
+                continue
+            if in_preamble:
+                counters["前言"] += 1
+                label, kind = f"前言{counters['前言']}", PREAMBLE
+            else:
+                counters["段"] += 1
+                label, kind = f"{attachment + ' ' if attachment else ''}段{counters['段']}", BODY
+            outer = heads[:1] if attachment else []
+            open_index = _new(segments, Segment(label, len(outer) + 1, kind, _title_of(line.text), heading_path(outer),
+                                                line.start, line.end, heading=label))
+            continue
+        first_start = markers[0][0].start
+        if first_start > line.start:  # text before the first inline marker of a flattened line
+            if open_index is not None:
+                segments[open_index].end = first_start
+            else:
+                counters["前言"] += 1
+                label = f"前言{counters['前言']}"
+                _new(segments, Segment(label, 1, PREAMBLE, line.text[:30], [], line.start, first_start, heading=label))
+        base = 1 if attachment else 0
+        for mi, (marker, depth) in enumerate(markers):
+            end = markers[mi + 1][0].start if mi + 1 < len(markers) else line.end
+            heads = heads[: base + depth - 1]
+            body = text[marker.end : end]
+            label_heads = [i for i in heads if segments[i].token]
+            articles = [k for k, i in enumerate(label_heads) if segments[i].style == "article"]
+            if marker.style == "article":
+                label_heads = []  # 第十二条 is unique in its document: no chapter prefix
+            elif articles:
+                label_heads = label_heads[articles[-1] :]
+            tokens = [segments[i].token for i in label_heads]
+            label = "".join(tokens) + marker.token
+            if attachment:
+                label = f"{attachment} {label}"
+            seg = Segment(label, len(heads) + 1, BODY, _title_of(body), heading_path(heads), marker.start, end,
+                          parent_index=heads[-1] if heads else None, token=marker.token, style=marker.style,
+                          heading=f"{_display_token(marker)}{_title_of(body)}")
+            idx = _new(segments, seg)
+            heads = heads + [idx]
+            open_index = idx
+    _finish(segments, text)
+    return segments
+
+
+def _display_token(marker: Marker) -> str:
+    if marker.style == "cn":
+        return f"{marker.token}、"
+    if marker.style == "num":
+        return f"{marker.token}."
+    if marker.style in ("chapter", "section", "article"):
+        return f"{marker.token} "
+    return marker.token
+
+
+def _finish(segments: list[Segment], text: str) -> None:
+    """Trim trailing whitespace off every slice, fix kinds, make labels unique."""
+    seen: dict[str, int] = {}
+    for i, seg in enumerate(segments):
+        while seg.end > seg.start and text[seg.end - 1].isspace():
+            seg.end -= 1
+        own = text[seg.start : seg.end]
+        has_child = i + 1 < len(segments) and segments[i + 1].parent_index == i
+        if seg.kind == BODY and has_child and "。" not in own and len(own) <= 60:
+            seg.kind = HEADING
+        if seg.label in seen:
+            seen[seg.label] += 1
+            seg.label = f"{seg.label}~{seen[seg.label]}"
+        else:
+            seen[seg.label] = 1
