@@ -1,0 +1,36 @@
+"""Figures a person gives in a question: "营收过10个亿", "合同2000万", "投资500万元"."""
+
+from __future__ import annotations
+
+import re
+
+_SCALE = {"千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "": 1.0}
+_CN_NUM = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九十])\s*(?:个)?\s*(千万|百万|十万|万|亿|千)(?:元|块)?|(\d+(?:\.\d+)?)\s*元")
+
+
+def money_in_question(question: str) -> list[float]:
+    """Every sum of money in the question, in yuan ("过亿" counts as 1亿元)."""
+    out: list[float] = []
+    for m in _AMOUNT.finditer(question):
+        if m.group(3):
+            out.append(float(m.group(3)))
+            continue
+        raw, scale = m.group(1), m.group(2)
+        value = float(raw) if raw[0].isdigit() else float(_CN_NUM[raw])
+        out.append(value * _SCALE[scale])
+    if not out and re.search(r"过亿|上亿|破亿", question):
+        out.append(1e8)
+    return out
+
+
+def format_yuan(value: float) -> str:
+    """2000000 -> "200万元"; keeps at most two decimals."""
+    if value >= 1e8 and value % 1e6 == 0:
+        number, unit = value / 1e8, "亿元"
+    elif value >= 1e4:
+        number, unit = value / 1e4, "万元"
+    else:
+        number, unit = value, "元"
+    text = f"{number:.2f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"

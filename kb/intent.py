@@ -1,0 +1,47 @@
+"""What kind of question is this? Keyword rules over the question, no model."""
+
+from __future__ import annotations
+
+import re
+
+WHO_LEADS = "who_leads"
+UNIT_TASKS = "unit_tasks"
+INCENTIVE = "incentive"
+VALIDITY = "validity"
+TARGET = "target"
+CONDITION = "condition"
+KEYWORD = "keyword"
+
+INTENTS = (WHO_LEADS, UNIT_TASKS, INCENTIVE, VALIDITY, TARGET, CONDITION, KEYWORD)
+
+_WHO = re.compile(r"谁(?:来)?(?:牵头|负责|主管|管|抓|主抓|承办|办)|哪个(?:部门|单位|局)|哪些(?:部门|单位)|由谁|牵头单位|牵头部门|责任单位|配合单位|归谁|谁家|找谁|什么部门|啥部门|哪家单位|主管部门")
+_TASKS = re.compile(r"(?:负责|牵头|承担|参与|管|干|做)(?:了)?(?:哪些|什么|啥|几项|多少项)|(?:哪些|什么)(?:任务|工作|职责|事)|职责|任务清单|都负责|都管|有哪些任务|分工")
+_MONEY = re.compile(r"多少钱|奖励|补贴|奖补|补助|资助|扶持|能拿|可以拿|给多少|拿多少|奖多少|补多少|多少万|多少元|资金支持|怎么算|如何计算|能领|能得|兑现")
+_VALID = re.compile(r"有效期|还有效|是否有效|有效吗|过期|失效|到期|什么时候(?:开始|施行|执行|实施|截止|结束)|何时|施行日期|期限|截止|还能(?:申请|申报|享受)|还可以(?:申请|申报|享受)|还在执行|还适用|现行")
+_TARGET = re.compile(r"目标|到20\d\d年|20\d\d年(?:前|底)?(?:要)?(?:达到|实现|建成)|达到多少|力争|规划|要建多少|占比|比重")
+_COND = re.compile(r"条件|门槛|要求|什么样的|哪些企业|哪类|符合|资格|申报|怎么申请|如何申请|满足")
+
+
+def detect_intent(question: str, unit_in_question: str | None = None) -> str:
+    """The intent of a question; `unit_in_question` is a KB unit named in it, if any."""
+    q = question
+    if unit_in_question and _TASKS.search(q) and not _WHO.search(q):
+        return UNIT_TASKS
+    if _WHO.search(q):
+        return WHO_LEADS
+    if _MONEY.search(q):
+        return INCENTIVE
+    if _VALID.search(q):
+        return VALIDITY
+    if _TARGET.search(q):
+        return TARGET
+    if _COND.search(q):
+        return CONDITION
+    if unit_in_question and len(q.replace(unit_in_question, "")) <= 6:
+        return UNIT_TASKS
+    return KEYWORD
+
+
+def asks_validity(question: str) -> bool:
+    """An incentive question that also asks whether the policy still applies."""
+    return bool(_VALID.search(question))

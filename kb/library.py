@@ -1,0 +1,209 @@
+"""The knowledge base as one object: ingest files, list documents and units, build citations.
+
+CLI, UI and HTTP go through `Library` (and the answerer on top of it), never the store directly.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from kb.errors import PolicyKBError, ReadError
+from kb.models import TASK_ROW, Citation, Clause, Document, TaskRow
+from kb.parse import parse_text
+from kb.readers import DEFAULT_MAX_BYTES, read_file
+from kb.store import Store
+from kb.validity import clause_validity
+
+SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx", ".html", ".htm"}
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def default_kb_dir(explicit: str | None = None) -> Path:
+    """--kb DIR, else $POLICYKB_HOME, else ./.policykb (DESIGN.md)."""
+    return Path(explicit or os.environ.get("POLICYKB_HOME") or ".policykb")
+
+
+def bundled_corpus() -> Path:
+    """The product's own documents: the repo's corpus/ (or $POLICYKB_CORPUS)."""
+    return Path(os.environ.get("POLICYKB_CORPUS") or BUNDLED_CORPUS)
+
+
+@dataclass
+class IngestReport:
+    """What happened to one file."""
+
+    path: str
+    ok: bool
+    doc_id: str = ""
+    title: str = ""
+    number: str = ""
+    clauses: int = 0
+    rows: int = 0
+    replaced: bool = False
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, folders walked for supported files (sorted, so runs are repeatable)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
+class Library:
+    """A KB folder: the SQLite store plus the retrieval index, and the clock validity is judged by."""
+
+    def __init__(self, kb_dir: str | Path, *, today: Callable[[], date] = date.today,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.kb_dir = Path(kb_dir)
+        self.kb_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.kb_dir / "kb.sqlite")
+        self.today = today
+        self.max_bytes = max_bytes
+        self._lock = threading.RLock()
+        self._cache_generation = -1
+        self._documents: dict[str, Document] = {}
+        self._clauses: dict[str, Clause] = {}
+        self._rows: list[TaskRow] = []
+
+    # -- ingest ----------------------------------------------------------------------------------
+    def ingest(self, paths: Iterable[str | Path]) -> list[IngestReport]:
+        """Read, parse and store each file in its own transaction; a bad file changes nothing."""
+        reports = []
+        for path in expand_paths(paths):
+            reports.append(self._ingest_one(path))
+        return reports
+
+    def _ingest_one(self, path: Path, display_name: str | None = None) -> IngestReport:
+        name = display_name or str(path)
+        try:
+            if not path.exists():
+                raise ReadError(name, "文件不存在")
+            result = read_file(path, max_bytes=self.max_bytes)
+            parsed = parse_text(result.text, name, result.fmt, result.warnings)
+            if not parsed.clauses:
+                raise ReadError(name, "未能从文件中读出任何正文内容")
+            existing = self.store.document(parsed.document.doc_id)
+            self.store.save(parsed, datetime.now().isoformat(timespec="seconds"))
+        except ReadError as exc:
+            return IngestReport(path=name, ok=False, error=str(exc))
+        except PolicyKBError as exc:
+            return IngestReport(path=name, ok=False, error=str(exc))
+        doc = parsed.document
+        return IngestReport(
+            path=name, ok=True, doc_id=doc.doc_id, title=doc.title, number=doc.number,
+            clauses=len(parsed.clauses), rows=len(parsed.task_rows), replaced=existing is not None,
+            warnings=doc.warnings,
+        )
+
+    def remove(self, doc_id: str) -> bool:
+        return self.store.remove(doc_id)
+
+    def is_empty(self) -> bool:
+        return not self.store.documents()
+
+    def ensure_bundled(self) -> list[IngestReport]:
+        """A KB with no documents is filled from the bundled corpus first (the embedded default)."""
+        if self.is_empty() and bundled_corpus().is_dir():
+            return self.ingest([bundled_corpus()])
+        return []
+
+    # -- reading (cached per store generation; safe under concurrent readers) ---------------------
+    def _refresh(self) -> None:
+        generation = self.store.generation()
+        if generation == self._cache_generation:
+            return
+        with self._lock:
+            if generation == self._cache_generation:
+                return
+            docs = {d.doc_id: d for d in self.store.documents()}
+            clauses = {c.clause_id: c for c in self.store.clauses()}
+            rows = self.store.task_rows()
+            self._documents, self._clauses, self._rows = docs, clauses, rows
+            self._cache_generation = generation
+
+    @property
+    def generation(self) -> int:
+        self._refresh()
+        return self._cache_generation
+
+    def documents(self) -> list[Document]:
+        self._refresh()
+        return list(self._documents.values())
+
+    def document(self, doc_ref: str) -> Document | None:
+        """By doc_id, 文号 or (a unique part of) the title."""
+        self._refresh()
+        if doc_ref in self._documents:
+            return self._documents[doc_ref]
+        for d in self._documents.values():
+            if doc_ref and doc_ref in (d.number, d.title):
+                return d
+        matches = [d for d in self._documents.values() if doc_ref and doc_ref in d.title]
+        return matches[0] if len(matches) == 1 else None
+
+    def clauses(self, doc_id: str | None = None) -> list[Clause]:
+        self._refresh()
+        values = list(self._clauses.values())
+        return [c for c in values if c.doc_id == doc_id] if doc_id else values
+
+    def clause(self, clause_id: str) -> Clause | None:
+        self._refresh()
+        return self._clauses.get(clause_id)
+
+    def task_rows(self, doc_id: str | None = None) -> list[TaskRow]:
+        self._refresh()
+        return [r for r in self._rows if r.doc_id == doc_id] if doc_id else list(self._rows)
+
+    def neighbours(self, clause_id: str, width: int = 2) -> list[Clause]:
+        """The clause among its neighbours in reading order ("在原文中查看")."""
+        clause = self.clause(clause_id)
+        if clause is None:
+            return []
+        ordered = sorted(self.clauses(clause.doc_id), key=lambda c: c.seq)
+        i = next(k for k, c in enumerate(ordered) if c.clause_id == clause_id)
+        return ordered[max(0, i - width) : i + width + 1]
+
+    def units(self) -> dict[str, dict[str, list[Clause]]]:
+        """Every unit with the clauses (rows included) it leads and shares."""
+        self._refresh()
+        table: dict[str, dict[str, list[Clause]]] = {}
+        for c in sorted(self._clauses.values(), key=lambda c: (c.doc_id, c.seq)):
+            for unit in c.lead_units:
+                table.setdefault(unit, {"lead": [], "shared": []})["lead"].append(c)
+            for unit in c.responsible_units:
+                table.setdefault(unit, {"lead": [], "shared": []})["shared"].append(c)
+        return table
+
+    def validity(self, clause: Clause) -> tuple[bool | None, str]:
+        doc = self._documents.get(clause.doc_id) or self.store.document(clause.doc_id)
+        if doc is None:
+            return None, ""
+        return clause_validity(doc, clause, self.today())
+
+    def cite(self, clause: Clause, score: float = 0.0) -> Citation:
+        self._refresh()
+        doc = self._documents[clause.doc_id]
+        in_force, note = self.validity(clause)
+        path = list(clause.path)
+        if clause.kind == TASK_ROW and not path:
+            path = ["附件"]
+        return Citation(
+            doc_id=doc.doc_id, doc_title=doc.title, doc_number=doc.number, clause_id=clause.clause_id,
+            label=clause.label, path=path, text=clause.text, start=clause.start, end=clause.end,
+            score=round(float(score), 4), in_force=in_force, validity_note=note,
+        )

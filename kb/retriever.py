@@ -1,0 +1,109 @@
+"""Hybrid retrieval over the KB's clauses, with filters, on top of `indexing`.
+
+The index lives in `<kb>/index`; it records the store generation it was built from and is rebuilt
+(re-embedding only new passages) when the store has moved on.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from indexing import HybridIndex, Passage, StaleIndexError, get_embedder
+from indexing.tokenizer import dictionary_hash
+from kb.library import Library
+from kb.models import PREAMBLE, TASK_ROW, Clause
+
+DEFAULT_MODEL = "e5"
+
+
+@dataclass
+class Filters:
+    """Search filters from the UI/CLI: one document, a chapter, a unit, in force only."""
+
+    doc_id: str | None = None
+    chapter: str | None = None
+    unit: str | None = None
+    in_force_only: bool = False
+
+
+def domain_terms(clauses: list[Clause]) -> list[str]:
+    """Words jieba must keep whole: unit names, quoted terms, programme names."""
+    terms: set[str] = set()
+    for c in clauses:
+        terms.update(u for u in c.lead_units + c.responsible_units if 2 <= len(u) <= 20)
+        terms.update(m for m in re.findall(r"“([^“”]{2,12})”", c.text))
+    return sorted(terms)
+
+
+def passage_of(library: Library, clause: Clause) -> Passage:
+    doc = library.document(clause.doc_id)
+    title = doc.title if doc else ""
+    context = " > ".join([title, *clause.path])
+    text = clause.text.replace("\t", " ")
+    if clause.kind == TASK_ROW and clause.lead_units:
+        text += f" 牵头单位：{'、'.join(clause.lead_units)}"
+    return Passage(clause_id=clause.clause_id, doc_id=clause.doc_id, text=text, context=context)
+
+
+class Retriever:
+    """Loads (or rebuilds) the hybrid index for the library's current generation."""
+
+    def __init__(self, library: Library, model: str = DEFAULT_MODEL) -> None:
+        self.library = library
+        self.model = model
+        self._index: HybridIndex | None = None
+        self._index_generation = -1
+        self._lock = threading.Lock()
+
+    @property
+    def folder(self):
+        return self.library.kb_dir / f"index-{self.model.replace(':', '_').replace('/', '_')}"
+
+    def _kb_version(self) -> str:
+        return f"schema1-gen{self.library.generation}"
+
+    def index(self) -> HybridIndex:
+        generation = self.library.generation
+        if self._index is not None and self._index_generation == generation:
+            return self._index
+        with self._lock:
+            if self._index is not None and self._index_generation == generation:
+                return self._index
+            clauses = [c for c in self.library.clauses() if c.kind != PREAMBLE or len(c.text) > 20]
+            terms = domain_terms(clauses)
+            embedder = get_embedder(self.model)
+            try:
+                index = HybridIndex.load(self.folder, embedder, self._kb_version(), dictionary_hash(terms))
+            except (StaleIndexError, FileNotFoundError):
+                passages = [passage_of(self.library, c) for c in clauses]
+                index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version())
+            self._index, self._index_generation = index, generation
+            return index
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[tuple[Clause, float]]:
+        """Ranked clauses for a query, filters applied before ranking."""
+        index = self.index()
+        allowed = self._allowed(filters) if filters else None
+        hits = index.search(query, k=k, allowed_ids=allowed, mode=mode)
+        out = []
+        for hit in hits:
+            clause = self.library.clause(hit.clause_id)
+            if clause is not None:
+                out.append((clause, float(hit.score)))
+        return out
+
+    def _allowed(self, filters: Filters) -> set[str] | None:
+        if not (filters.doc_id or filters.chapter or filters.unit or filters.in_force_only):
+            return None
+        allowed = set()
+        for c in self.library.clauses(filters.doc_id):
+            if filters.chapter and not any(filters.chapter in p for p in [*c.path, c.label, c.title]):
+                continue
+            if filters.unit and not any(filters.unit in u for u in c.lead_units + c.responsible_units):
+                continue
+            if filters.in_force_only and self.library.validity(c)[0] is False:
+                continue
+            allowed.add(c.clause_id)
+        return allowed

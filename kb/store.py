@@ -1,0 +1,221 @@
+"""The SQLite store: documents, clauses, task rows and incentives, one transaction per document."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from kb.errors import KBVersionError
+from kb.models import Amount, Clause, Document, Incentive, ParsedDocument, Target, TaskRow, Tier, Validity
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, title TEXT NOT NULL, number TEXT NOT NULL, issuer TEXT NOT NULL,
+    issue_date TEXT, source_path TEXT NOT NULL, source_format TEXT NOT NULL, sha256 TEXT NOT NULL,
+    text TEXT NOT NULL, validity TEXT NOT NULL, warnings TEXT NOT NULL, ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS clauses (
+    clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL, label TEXT NOT NULL, level INTEGER NOT NULL, kind TEXT NOT NULL,
+    title TEXT NOT NULL, path TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    parent_id TEXT, lead_units TEXT NOT NULL, responsible_units TEXT NOT NULL, amounts TEXT NOT NULL,
+    dates TEXT NOT NULL, targets TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS clauses_doc ON clauses(doc_id, seq);
+CREATE TABLE IF NOT EXISTS task_rows (
+    row_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    number TEXT NOT NULL, section TEXT NOT NULL, task TEXT NOT NULL, content TEXT NOT NULL,
+    lead_units TEXT NOT NULL, responsible_units TEXT NOT NULL, clause_id TEXT NOT NULL, linked_clause_id TEXT
+);
+CREATE TABLE IF NOT EXISTS incentives (
+    clause_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unit_roles (
+    unit TEXT NOT NULL, role TEXT NOT NULL, clause_id TEXT NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS unit_roles_unit ON unit_roles(unit);
+"""
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+class Store:
+    """A SQLite file holding the knowledge base; safe to read from several threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = FULL")
+        self._check_version()
+
+    def _check_version(self) -> None:
+        has_meta = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        if has_meta:
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            found = int(row[0]) if row else None
+            if found != SCHEMA_VERSION:
+                raise KBVersionError(
+                    f"知识库 {self.path} 的数据格式版本为 {found}，本程序需要版本 {SCHEMA_VERSION}。"
+                    f"请删除该目录后重新导入文件（policykb ingest），或使用 --kb 指定新的目录。"
+                )
+            return
+        tables = self._conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
+        if tables:
+            raise KBVersionError(f"{self.path} 不是 policykb 知识库（缺少版本信息），请使用 --kb 指定新的目录。")
+        with self.transaction() as cur:
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    cur.execute(statement)
+            cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            cur.execute("INSERT INTO meta VALUES ('generation', '0')")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        cur.execute("COMMIT")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def save(self, parsed: ParsedDocument, ingested_at: str) -> None:
+        """Replace the document (same doc_id) with `parsed`, all or nothing."""
+        doc = parsed.document
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM documents WHERE doc_id = ?", (doc.doc_id,))
+            cur.execute(
+                "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (doc.doc_id, doc.title, doc.number, doc.issuer, doc.issue_date, doc.source_path, doc.source_format,
+                 doc.sha256, doc.text, _dumps([asdict(v) for v in doc.validity]), _dumps(doc.warnings), ingested_at),
+            )
+            for c in parsed.clauses:
+                cur.execute(
+                    'INSERT INTO clauses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)',
+                    (c.clause_id, c.doc_id, c.seq, c.label, c.level, c.kind, c.title, _dumps(c.path), c.text, c.start,
+                     c.end, c.parent_id, _dumps(c.lead_units), _dumps(c.responsible_units),
+                     _dumps([asdict(a) for a in c.amounts]), _dumps(c.dates), _dumps([asdict(t) for t in c.targets])),
+                )
+            for r in parsed.task_rows:
+                cur.execute(
+                    "INSERT INTO task_rows VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (r.row_id, r.doc_id, r.number, r.section, r.task, r.content, _dumps(r.lead_units),
+                     _dumps(r.responsible_units), r.clause_id, r.linked_clause_id),
+                )
+            for inc in parsed.incentives:
+                cur.execute("INSERT INTO incentives VALUES (?,?,?)", (inc.clause_id, doc.doc_id, _dumps(asdict(inc))))
+            for c in parsed.clauses:
+                for unit in c.lead_units:
+                    cur.execute("INSERT INTO unit_roles VALUES (?,?,?,?)", (unit, "lead", c.clause_id, doc.doc_id))
+                for unit in c.responsible_units:
+                    cur.execute("INSERT INTO unit_roles VALUES (?,?,?,?)", (unit, "shared", c.clause_id, doc.doc_id))
+            cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    def remove(self, doc_id: str) -> bool:
+        with self.transaction() as cur:
+            cur.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+            removed = cur.rowcount > 0
+            cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        return removed
+
+    # -- reading ---------------------------------------------------------------------------------
+    def generation(self) -> int:
+        """Bumped by every write: the indexes record it to detect that they are stale."""
+        return int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
+
+    def documents(self) -> list[Document]:
+        rows = self._conn.execute(
+            "SELECT doc_id, title, number, issuer, issue_date, source_path, source_format, sha256, text, validity,"
+            " warnings FROM documents ORDER BY ingested_at, doc_id"
+        ).fetchall()
+        return [self._document(r) for r in rows]
+
+    def document(self, doc_id: str) -> Document | None:
+        row = self._conn.execute(
+            "SELECT doc_id, title, number, issuer, issue_date, source_path, source_format, sha256, text, validity,"
+            " warnings FROM documents WHERE doc_id = ?",
+            (doc_id,),
+        ).fetchone()
+        return self._document(row) if row else None
+
+    @staticmethod
+    def _document(r: tuple) -> Document:
+        return Document(
+            doc_id=r[0], title=r[1], number=r[2], issuer=r[3], issue_date=r[4], source_path=r[5], source_format=r[6],
+            sha256=r[7], text=r[8], validity=[Validity(**v) for v in json.loads(r[9])], warnings=json.loads(r[10]),
+        )
+
+    def clauses(self, doc_id: str | None = None) -> list[Clause]:
+        sql = (
+            'SELECT clause_id, doc_id, label, level, kind, title, path, text, start, "end", seq, parent_id,'
+            " lead_units, responsible_units, amounts, dates, targets FROM clauses"
+        )
+        if doc_id:
+            rows = self._conn.execute(sql + " WHERE doc_id = ? ORDER BY seq", (doc_id,)).fetchall()
+        else:
+            rows = self._conn.execute(sql + " ORDER BY doc_id, seq").fetchall()
+        return [self._clause(r) for r in rows]
+
+    @staticmethod
+    def _clause(r: tuple) -> Clause:
+        return Clause(
+            clause_id=r[0], doc_id=r[1], label=r[2], level=r[3], kind=r[4], title=r[5], path=json.loads(r[6]),
+            text=r[7], start=r[8], end=r[9], seq=r[10], parent_id=r[11], lead_units=json.loads(r[12]),
+            responsible_units=json.loads(r[13]), amounts=[Amount(**a) for a in json.loads(r[14])],
+            dates=json.loads(r[15]), targets=[Target(**t) for t in json.loads(r[16])],
+        )
+
+    def task_rows(self, doc_id: str | None = None) -> list[TaskRow]:
+        sql = (
+            "SELECT row_id, doc_id, number, section, task, content, lead_units, responsible_units, clause_id,"
+            " linked_clause_id FROM task_rows"
+        )
+        rows = (
+            self._conn.execute(sql + " WHERE doc_id = ?", (doc_id,)).fetchall()
+            if doc_id
+            else self._conn.execute(sql).fetchall()
+        )
+        out = [
+            TaskRow(row_id=r[0], doc_id=r[1], number=r[2], section=r[3], task=r[4], content=r[5],
+                    lead_units=json.loads(r[6]), responsible_units=json.loads(r[7]), clause_id=r[8],
+                    linked_clause_id=r[9])
+            for r in rows
+        ]
+        out.sort(key=lambda t: (t.doc_id, int(t.number) if t.number.isdigit() else 0))
+        return out
+
+    def incentives(self) -> list[Incentive]:
+        out = []
+        for (data,) in self._conn.execute("SELECT data FROM incentives").fetchall():
+            raw = json.loads(data)
+            raw["tiers"] = [Tier(**t) for t in raw["tiers"]]
+            out.append(Incentive(**raw))
+        return out
+
+    def unit_roles(self) -> list[tuple[str, str, str, str]]:
+        """(unit, role, clause_id, doc_id) for every unit named in a clause or row."""
+        return [tuple(r) for r in self._conn.execute("SELECT unit, role, clause_id, doc_id FROM unit_roles")]
+
+    def counts(self, doc_id: str) -> tuple[int, int]:
+        clauses = self._conn.execute("SELECT count(*) FROM clauses WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+        rows = self._conn.execute("SELECT count(*) FROM task_rows WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+        return clauses, rows
