@@ -1,0 +1,272 @@
+"""The `policykb` command line: a thin click layer over Library and Answerer."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+
+from kb.errors import PolicyKBError, QuestionError
+from kb.library import Library, default_kb_dir
+
+KB_HELP = "知识库目录（默认 $POLICYKB_HOME，否则 ./.policykb）"
+
+
+def _dump(data: object) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=None))
+
+
+def _today() -> date:
+    """The clock validity is judged by; POLICYKB_TODAY=YYYY-MM-DD pins it (tests, audits)."""
+    import os
+
+    pinned = os.environ.get("POLICYKB_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+def open_library(kb: str | None, *, fill: bool = True) -> Library:
+    """Open the KB; a KB with no documents is built from the bundled corpus first."""
+    try:
+        library = Library(default_kb_dir(kb), today=_today)
+    except PolicyKBError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if fill and library.is_empty():
+        reports = library.ensure_bundled()
+        if reports:
+            click.echo(f"知识库为空，已从内置文件建立：{sum(r.ok for r in reports)} 个文件", err=True)
+    return library
+
+
+def _answerer(library: Library, model: str | None = None):
+    from kb.answerer import Answerer
+    from kb.retriever import DEFAULT_MODEL, Retriever
+
+    return Answerer(library, Retriever(library, model or DEFAULT_MODEL))
+
+
+@click.group(help="policykb：离线政策文件知识库与问答（条款切分、混合检索、引用原文）。")
+@click.version_option(package_name="policykb")
+def main() -> None:
+    """policykb command group."""
+
+
+@main.command(help="导入文件或文件夹（TXT/PDF/DOCX/HTML），逐个报告条款数、表格行数、警告和错误。")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的结果")
+def ingest(paths: tuple[str, ...], kb: str | None, as_json: bool) -> None:
+    library = open_library(kb, fill=False)
+    reports = library.ingest(paths)
+    if not reports:
+        raise click.ClickException("没有找到可导入的文件（支持 .txt .md .pdf .docx .html .htm）")
+    for r in reports:
+        if as_json:
+            _dump(r.to_dict())
+        elif r.ok:
+            note = "（已替换同一文件的旧版本）" if r.replaced else ""
+            click.echo(f"{r.path}: 条款 {r.clauses}，表格行 {r.rows}，文件 {r.doc_id} {r.number} {r.title}{note}")
+            for w in r.warnings:
+                click.echo(f"  警告：{w}")
+        else:
+            click.echo(f"{r.path}: 错误：{r.error}", err=True)
+    if any(r.ok for r in reports):
+        _answerer(library).retriever.index()  # indexes follow the store right away
+    if not all(r.ok for r in reports):
+        sys.exit(1)
+
+
+def _doc_summary(library: Library, d) -> dict:
+    clauses, rows = library.store.counts(d.doc_id)
+    return {
+        "doc_id": d.doc_id, "title": d.title, "number": d.number, "issuer": d.issuer, "issue_date": d.issue_date,
+        "source_format": d.source_format, "source_path": d.source_path,
+        "validity": [{"scope": v.scope, "start": v.start_date, "end": v.end_date, "text": v.text} for v in d.validity],
+        "clauses": clauses, "task_rows": rows,
+    }
+
+
+@main.command(help="列出已收录的文件：编号、标题、文号、发文机关、有效期、条款数与表格行数。")
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def docs(kb: str | None, as_json: bool) -> None:
+    library = open_library(kb)
+    items = [_doc_summary(library, d) for d in library.documents()]
+    if as_json:
+        _dump(items)
+        return
+    for it in items:
+        period = "；".join(f"{v['scope']} {v['start'] or '?'}至{v['end'] or '?'}" for v in it["validity"]) or "未载明"
+        click.echo(f"{it['doc_id']}  {it['number'] or '（无文号）'}  {it['title']}  发文：{it['issuer'] or '未识别'}  "
+                   f"有效期：{period}  条款 {it['clauses']}  表格行 {it['task_rows']}")
+
+
+@main.command(help="显示一个文件的条款树（DOC_ID 也可以是文号或标题）。")
+@click.argument("doc_id")
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 {document, clauses, task_rows}")
+def show(doc_id: str, kb: str | None, as_json: bool) -> None:
+    library = open_library(kb)
+    doc = library.document(doc_id)
+    if doc is None:
+        raise click.ClickException(f"找不到文件：{doc_id}（用 policykb docs 查看已收录文件）")
+    clauses = sorted(library.clauses(doc.doc_id), key=lambda c: c.seq)
+    if as_json:
+        _dump({"document": _doc_summary(library, doc), "clauses": [c.to_dict() for c in clauses],
+               "task_rows": [r.to_dict() for r in library.task_rows(doc.doc_id)]})
+        return
+    click.echo(f"{doc.title}  {doc.number}")
+    for c in clauses:
+        indent = "  " * (c.level - 1)
+        units = f"  〔牵头：{'、'.join(c.lead_units)}〕" if c.lead_units else ""
+        click.echo(f"{indent}[{c.label}] {c.text.replace(chr(9), ' ')[:60]}{units}")
+
+
+@main.command(help="关键词检索条款，返回带引用信息的排序结果。")
+@click.argument("query", required=False)
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出引用对象")
+@click.option("--batch", type=click.Path(exists=True, dir_okay=False), help="JSONL 文件，每行 {id, question}")
+@click.option("-k", "--top", default=5, show_default=True, help="返回条数")
+@click.option("--doc", default=None, help="只检索某个文件（doc_id 或文号）")
+@click.option("--chapter", default=None, help="只检索某一章节（标题中的文字）")
+@click.option("--unit", default=None, help="只检索涉及某单位的条款")
+@click.option("--in-force", is_flag=True, help="只检索现行有效的条款")
+@click.option("--model", default=None, help="稠密检索模型：e5（默认）、use、st:/模型目录")
+def search(query, kb, as_json, batch, top, doc, chapter, unit, in_force, model) -> None:
+    from kb.retriever import Filters
+
+    library = open_library(kb)
+    answerer = _answerer(library, model)
+    doc_id = None
+    if doc:
+        found = library.document(doc)
+        if found is None:
+            raise click.ClickException(f"找不到文件：{doc}")
+        doc_id = found.doc_id
+    filters = Filters(doc_id=doc_id, chapter=chapter, unit=unit, in_force_only=in_force)
+    if batch:
+        for item in _read_batch(batch):
+            start = time.perf_counter()
+            try:
+                cits = [c.to_dict() for c in answerer.search(item["question"], k=top, filters=filters)]
+            except QuestionError as exc:
+                cits = []
+                item["error"] = str(exc)
+            out = {"id": item.get("id"), "question": item["question"], "citations": cits,
+                   "latency_ms": round((time.perf_counter() - start) * 1000, 2)}
+            if "error" in item:
+                out["error"] = item["error"]
+            _dump(out)
+        return
+    if not query:
+        raise click.UsageError("请给出检索词，或用 --batch FILE.jsonl")
+    try:
+        citations = answerer.search(query, k=top, filters=filters)
+    except QuestionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _dump([c.to_dict() for c in citations])
+        return
+    for i, c in enumerate(citations, 1):
+        click.echo(f"[{i}] {c.doc_number or c.doc_title} {c.label}（{c.score:.3f}）{c.validity_note}")
+        click.echo(f"    {c.text.replace(chr(9), ' ')[:160]}")
+
+
+def _read_batch(path: str) -> list[dict]:
+    items = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.ClickException(f"{path} 第 {n} 行不是有效的 JSON：{exc.msg}") from exc
+        if not isinstance(item, dict) or "question" not in item:
+            raise click.ClickException(f"{path} 第 {n} 行缺少 question 字段")
+        items.append(item)
+    return items
+
+
+@main.command(help="提一个问题，得到先给事实、再引原文条款的回答。")
+@click.argument("question", required=False)
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出回答对象")
+@click.option("--batch", type=click.Path(exists=True, dir_okay=False), help="JSONL 文件，每行 {id, question}")
+@click.option("--model", default=None, help="稠密检索模型：e5（默认）、use、st:/模型目录")
+def ask(question, kb, as_json, batch, model) -> None:
+    from kb.answerer import timed_ask
+
+    library = open_library(kb)
+    answerer = _answerer(library, model)
+    if batch:
+        for item in _read_batch(batch):
+            try:
+                answer, ms = timed_ask(answerer, item["question"])
+                out = answer.to_dict()
+            except QuestionError as exc:
+                out, ms = {"question": item["question"], "found": False, "intent": "", "answer": str(exc),
+                           "citations": [], "warnings": [], "error": str(exc)}, 0.0
+            _dump({"id": item.get("id"), **out, "latency_ms": round(ms, 2)})
+        return
+    if question is None:
+        raise click.UsageError("请给出问题，或用 --batch FILE.jsonl")
+    try:
+        answer = answerer.ask(question)
+    except QuestionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _dump(answer.to_dict())
+        return
+    click.echo(answer.answer)
+    for i, c in enumerate(answer.citations, 1):
+        click.echo(f"[{i}] 《{c.doc_title}》{c.doc_number} {c.label} {' > '.join(c.path)}")
+        click.echo(f"    {c.text.replace(chr(9), ' ')[:200]}")
+    for w in answer.warnings:
+        click.echo(f"注意：{w}")
+
+
+@main.command(help="列出每个单位牵头和参与的任务。")
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def units(kb: str | None, as_json: bool) -> None:
+    library = open_library(kb)
+    table = library.units()
+    data = {
+        unit: {role: [{"clause_id": c.clause_id, "label": c.label, "doc_id": c.doc_id, "title": c.title} for c in cs]
+               for role, cs in roles.items()}
+        for unit, roles in sorted(table.items(), key=lambda kv: -len(kv[1]["lead"]) - len(kv[1]["shared"]))
+    }
+    if as_json:
+        _dump(data)
+        return
+    for unit, roles in data.items():
+        click.echo(f"{unit}：牵头 {len(roles['lead'])} 项，参与 {len(roles['shared'])} 项")
+
+
+@main.command(help="启动 Gradio 界面，并提供 POST /api/ask 与 GET /api/search。")
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--port", default=7860, show_default=True, help="端口")
+def serve(kb: str | None, host: str, port: int) -> None:
+    from ui.app import serve as run_server
+
+    library = open_library(kb)
+    run_server(library, host=host, port=port)
+
+
+@main.command(name="eval", help="在已提交的金标问题集上评测，输出指标表并与基线比较。")
+@click.option("--kb", default=None, help="评测用知识库目录（默认临时目录）")
+@click.option("--split", default="all", type=click.Choice(["dev", "test", "all"]), show_default=True)
+@click.option("--write", is_flag=True, help="把结果写入 eval/results/")
+def eval_cmd(kb: str | None, split: str, write: bool) -> None:
+    from eval.run_eval import main as run_eval
+
+    sys.exit(run_eval(kb_dir=kb, split=split, write=write))
+
+
+if __name__ == "__main__":
+    main()
