@@ -67,7 +67,8 @@ def find_validity(text: str, issue_date: str | None) -> list[Validity]:
             n = cn_to_int(years.group(1))
             if n:
                 end = _add_years(date.fromisoformat(start), n).isoformat()
-        out.append(Validity(sentence, scope, start, end))
+        if start or end:
+            out.append(Validity(sentence, scope, start, end))
     return out
 
 

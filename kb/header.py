@@ -12,7 +12,7 @@ _KINDS = r"(?:实施方案|行动方案|方案|若干措施|若干政策措施|�
 _TITLE_IN_NOTICE = re.compile(r"(?:印发|现将|转发)《([^《》]{4,80})》|《([^《》]{4,80})》(?:已经|现印发|印发|的通知)")
 _TITLE_LINE = re.compile(rf"^[^。，；：]{{4,60}}{_KINDS}(?:（[^）]{{1,10}}）)?$")
 _ISSUER_DATE = re.compile(
-    r"((?:中共)?[\u4e00-\u9fff]{2,20}?(?:人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|委|局|厅))\s*"
+    r"((?:中共)?[\u4e00-\u9fff]{2,60}?(?:人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|委|局|厅))\s*"
     r"(\d{4})年(\d{1,2})月(\d{1,2})日"
 )
 _ISSUER_LINE = re.compile(r"^(.{2,30}?)文件$")
@@ -63,6 +63,9 @@ def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
             title = m.group(1).strip("《》")
     if not title:
         title = fallback_title or (lines[0][:40] if lines else "")
+    cover = re.search(r"印发《?(.{4,80}?)》?的通知$", title)
+    if cover:  # the policy itself, not its cover notice
+        title = cover.group(1)
     issuer = meta.get("发文机关", "")
     issue_date = None
     for ln in lines[:3]:
@@ -72,7 +75,7 @@ def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
             break
     m = _ISSUER_DATE.search(head) or _ISSUER_DATE.search(text[-600:])
     if m:
-        issuer = issuer or m.group(1)
+        issuer = issuer or _join_issuers(m.group(1))
         issue_date = iso(int(m.group(2)), int(m.group(3)), int(m.group(4)))
     for ln in lines[:4]:
         m = re.match(r"^(.{2,40}?)(?:关于)?印发", ln)

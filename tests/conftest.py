@@ -1,0 +1,73 @@
+"""Shared fixtures: the bundled corpus, the shared real documents, one built KB per session."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "corpus"
+SHARED = REPO.parent / "shared" / "corpus"
+TODAY = date(2026, 11, 29)
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    if not SHARED.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def ganzhou_txt() -> Path:
+    return CORPUS / "ganzhou_digital_economy_2022.txt"
+
+
+@pytest.fixture(scope="session")
+def ganzhou_pdf() -> Path:
+    return CORPUS / "ganzhou_digital_economy_2022.pdf"
+
+
+@pytest.fixture(scope="session")
+def built_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KB holding the bundled Ganzhou plan, indexed with the default model (built once)."""
+    from kb.library import Library
+    from kb.retriever import Retriever
+
+    folder = tmp_path_factory.mktemp("kb-ganzhou")
+    library = Library(folder, today=lambda: TODAY)
+    reports = library.ingest([CORPUS])
+    assert all(r.ok for r in reports), reports
+    Retriever(library).index()
+    library.store.close()
+    return folder
+
+
+@pytest.fixture()
+def kb_copy(built_kb_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the built KB for tests that write."""
+    target = tmp_path / "kb"
+    shutil.copytree(built_kb_dir, target, symlinks=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def library(built_kb_dir: Path):
+    from kb.library import Library
+
+    return Library(built_kb_dir, today=lambda: TODAY)
+
+
+@pytest.fixture(scope="session")
+def answerer(library):
+    from kb.answerer import Answerer
+
+    return Answerer(library)
