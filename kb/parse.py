@@ -12,7 +12,7 @@ from kb.header import read_header
 from kb.models import BODY, PREAMBLE, TASK_ROW, Clause, Document, ParsedDocument, TaskRow
 from kb.normalize import cut_boilerplate, fold, normalize
 from kb.segment import Segment, segment
-from kb.units import FIRST_IS_LEAD, find_responsibility, split_units
+from kb.units import COMMA_IS_LEAD, FIRST_IS_LEAD, find_responsibility, split_units
 
 
 def document_key(number: str, title: str) -> str:
@@ -47,6 +47,7 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
     doc_id = make_doc_id(header.number, header.title)
     segments = segment(text)
     first_is_lead = bool(FIRST_IS_LEAD.search(text))
+    comma_is_lead = bool(COMMA_IS_LEAD.search(text))
     clauses: list[Clause] = []
     rows: list[TaskRow] = []
     last_task = ""
@@ -88,7 +89,7 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
                 )
             )
         elif seg.kind != PREAMBLE:
-            resp = find_responsibility(clause_text, first_is_lead)
+            resp = find_responsibility(clause_text, first_is_lead, comma_is_lead)
             if resp:
                 clause.lead_units, clause.responsible_units = resp.lead, resp.shared
         clause.amounts = find_amounts(clause_text, seg.start)

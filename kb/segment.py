@@ -15,7 +15,7 @@ from kb.numbering import INLINE_MARKER, Marker, marker_at
 
 _SENTENCE_END = "。；：！？〕）”"
 _FLAT_LINE = 1500  # a line this long is a flattened page: look for markers inside it
-_ATTACHMENT = re.compile(r"附件\s*(\d*)\s*[：:]?\s*$")
+_ATTACHMENT = re.compile(r"附件\s*(\d*)\s*[：:]?\s*$|附件\s*(\d+)\s*[：:]?\s*([^。；：\t]{2,60})$")
 _TASK_COLS = {
     "number": ("序号", "编号"),
     "task": ("工作任务", "工作事项", "重点任务", "任务名称", "任务", "事项", "项目"),
@@ -90,6 +90,7 @@ class _Numbering:
 
     def __init__(self) -> None:
         self.stack: list[Marker] = []
+        self.last_seen: dict[str, int] = {}  # some documents number （一）…（二十） straight through
 
     def accepts(self, marker: Marker, *, line_start: bool, near_previous: bool, after_stop: bool) -> bool:
         for open_marker in self.stack:
@@ -101,9 +102,10 @@ class _Numbering:
                 return marker.strong or after_stop or marker.style == "cn"
         if line_start:
             return True
-        if marker.number != 1:
-            return False
-        return after_stop or near_previous
+        if marker.number == 1:
+            return after_stop or near_previous
+        continues = marker.number == self.last_seen.get(marker.style, -1) + 1
+        return continues and (marker.strong or after_stop)
 
     def push(self, marker: Marker) -> int:
         for depth, open_marker in enumerate(self.stack):
@@ -111,6 +113,7 @@ class _Numbering:
                 del self.stack[depth:]
                 break
         self.stack.append(marker)
+        self.last_seen[marker.style] = marker.number
         return len(self.stack)
 
     def label(self) -> str:
@@ -169,9 +172,12 @@ def segment(text: str) -> list[Segment]:
         next_line = lines[li + 1] if li + 1 < len(lines) else None
         att = _ATTACHMENT.match(line.text)
         if att and not line.is_table:
-            attachment = f"附件{att.group(1)}"
+            attachment = f"附件{att.group(1) or att.group(2) or ''}"
+            caption = att.group(3) or ""
             numbering, table_header, table_section = _Numbering(), {}, ""
-            idx = _new(segments, Segment(attachment, 1, HEADING, attachment, [], line.start, line.end, heading=attachment))
+            heading = f"{attachment} {caption}".strip()
+            idx = _new(segments, Segment(attachment, 1, HEADING, caption or attachment, [], line.start, line.end,
+                                         heading=heading))
             heads, open_index = [idx], idx
             continue
         in_table_gap = bool(

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 _BRACKET = re.compile(r"[〔（]((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门)[：:][^〔〕（）]*(?:（[^（）]*）[^〔〕（）]*)*)[〕）]")
 _INLINE = re.compile(r"(牵头|责任|配合|协办|参与)(?:单位|部门)[：:]([^。；〕]+)")
 _ROLE_SPLIT = re.compile(r"[，；,;]?\s*((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门))[：:]")
-FIRST_IS_LEAD = re.compile(r"列(?:首位|第一位)的?为牵头单位|排名第一的为牵头单位|排在首位的为牵头单位|第一个为牵头单位")
+FIRST_IS_LEAD = re.compile(r"列(?:首位|第一位|第一)(?:的|者)?为牵头单位|排名第一的为牵头单位|排在首位的为牵头单位|第一个为牵头单位")
+COMMA_IS_LEAD = re.compile(r"逗号前(?:的)?为牵头单位")
 
 _LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位")
 
@@ -26,7 +27,8 @@ class Responsibility:
 
 def split_units(cell: str) -> list[str]:
     """Split "市工信局、市商务局，各县（市、区）" into units, keeping parentheses intact."""
-    cell = re.sub(r"[（(]?列(?:首位|第一位)的?为牵头单位[^）)]*[）)]?", "", cell)
+    cell = re.sub(r"[（(][^（）()]*牵头单位[^（）()]*[）)]?", "", cell)
+    cell = re.sub(r"列(?:首位|第一位|第一)(?:的|者)?为牵头单位.*$", "", cell)
     parts, depth, buf = [], 0, []
     for ch in cell:
         if ch in "（(":
@@ -42,13 +44,13 @@ def split_units(cell: str) -> list[str]:
     units = []
     for part in parts:
         unit = part.strip().strip("。：:")
-        unit = re.sub(r"(等|等有关单位|等相关单位)$", "", unit) if len(unit) > 3 else unit
+        unit = re.sub(r"等(?:有关|相关)?(?:部门|单位)?(?:和单位)?$", "", unit) if len(unit) > 3 else unit
         if unit and unit not in units and len(unit) <= 40:
             units.append(unit)
     return units
 
 
-def find_responsibility(text: str, first_is_lead: bool = False) -> Responsibility | None:
+def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: bool = False) -> Responsibility | None:
     """The last responsibility statement of a clause (the one that closes it)."""
     matches = list(_BRACKET.finditer(text))
     if matches:
@@ -61,15 +63,36 @@ def find_responsibility(text: str, first_is_lead: bool = False) -> Responsibilit
         body = text[start:]
         body = re.split(r"[。]", body)[0] if text.count("单位") < 3 else body
     roles: dict[str, list[str]] = {}
+    comma_lead: list[str] = []
     pieces = _ROLE_SPLIT.split(body)
     # pieces: ["", role1, units1, role2, units2, ...]
     for i in range(1, len(pieces) - 1, 2):
         role = pieces[i]
         units_text = re.split(r"[。]", pieces[i + 1])[0]
         roles.setdefault(role, []).extend(split_units(units_text))
+        if comma_is_lead and not comma_lead and "，" in _top_level(units_text):
+            comma_lead = split_units(_top_level(units_text).split("，")[0])
     lead = [u for r, us in roles.items() if r in _LEAD_ROLES for u in us]
     shared = [u for r, us in roles.items() if r not in _LEAD_ROLES for u in us]
     resp = Responsibility(lead=lead, shared=shared, start=start)
-    if not lead and shared and first_is_lead:
+    if not lead and shared and comma_lead:
+        resp.lead = [u for u in shared if u in comma_lead]
+        resp.shared, resp.first_is_lead = [u for u in shared if u not in comma_lead], True
+    elif not lead and shared and first_is_lead:
         resp.lead, resp.shared, resp.first_is_lead = shared[:1], shared[1:], True
     return resp
+
+
+def _top_level(text: str) -> str:
+    """The text with parenthesised parts blanked, so "各县（市、区）" hides its inner 、 and ，."""
+    out, depth = [], 0
+    for ch in text:
+        if ch in "（(":
+            depth += 1
+        if depth:
+            out.append("·")
+        else:
+            out.append(ch)
+        if ch in "）)" and depth:
+            depth -= 1
+    return "".join(out)
