@@ -60,8 +60,7 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
         if not inline:
             return None
         start = inline[0].start()
-        body = text[start:]
-        body = re.split(r"[。]", body)[0] if text.count("单位") < 3 else body
+        body = text[start:]  # each role's units end at its own full stop, below
     roles: dict[str, list[str]] = {}
     comma_lead: list[str] = []
     pieces = _ROLE_SPLIT.split(body)
