@@ -6,6 +6,7 @@ The index lives in `<kb>/index`; it records the store generation it was built fr
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
 
-DEFAULT_MODEL = "e5"
+DEFAULT_MODEL = os.environ.get("POLICYKB_MODEL", "e5")  # e5 | use | st:/path/to/model
 
 
 @dataclass
