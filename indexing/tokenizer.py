@@ -123,6 +123,25 @@ class Tokenizer:
 
     __call__ = tokenize
 
+    def words(self, text: str) -> list[str]:
+        """Whole words of ``text`` (precise mode, no search-mode sub-words), stop words dropped, no repeats.
+
+        For judging whether a passage holds a question's words: sub-words would count twice.
+        """
+        text = _normalise(text)
+        out: list[str] = []
+        pos = 0
+        for m in self._split_re.finditer(text):
+            if m.start() > pos:
+                out.extend(self._jieba.lcut(text[pos : m.start()], HMM=True))
+            out.append(m.group(0))
+            pos = m.end()
+        if pos < len(text):
+            out.extend(self._jieba.lcut(text[pos:], HMM=True))
+        kept = [w.strip().lower() for w in out]
+        kept = [w for w in kept if w and w not in STOPWORDS and _WORDLIKE_RE.search(w)]
+        return list(dict.fromkeys(kept))
+
     def _cut_han(self, chunk: str, out: list[str]) -> None:
         for word in self._jieba.cut_for_search(chunk, HMM=True):
             word = word.strip().lower()

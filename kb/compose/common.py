@@ -1,0 +1,102 @@
+"""What every composer shares: the question context, sentence picking, short task names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kb.confidence import GramStats
+from kb.library import Library
+from kb.models import TASK_ROW, Clause, TaskRow
+
+MONEY_OR_RATE = re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿|千)?元|\d+(?:\.\d+)?%")
+
+
+@dataclass
+class Context:
+    """A question with everything composers need to read the KB."""
+
+    question: str
+    grams: list[str]
+    stats: GramStats
+    hits: list[tuple[Clause, float]]
+    library: Library
+    threshold: float
+    unit: str | None = None
+    doc_id: str | None = None
+    words: list[str] = field(default_factory=list)
+
+    def coverage(self, clause: Clause) -> float:
+        """How much of the question the clause holds (see kb.confidence)."""
+        return self.stats.coverage(self.grams, clause, self.words)
+
+
+@dataclass
+class Draft:
+    """A composed answer before grounding: text with [n] markers and the clauses they cite."""
+
+    intent: str
+    answer: str
+    cited: list[Clause]
+    derived: list[str] = field(default_factory=list)  # figures computed from the question and a clause
+    found: bool = True
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[。；！？\n])", text) if s.strip()]
+
+
+def best_sentence(ctx: Context, clause: Clause, prefer: re.Pattern[str] | None = None, bonus: float = 0.0) -> str:
+    """The sentence of `clause` that holds most of the question; `prefer`-matching ones get `bonus`."""
+    best, best_score = "", -1.0
+    for s in sentences(clause.text):
+        score = ctx.stats.sentence_score(ctx.grams, s)
+        if prefer is not None and prefer.search(s):
+            score += bonus
+        if score > best_score:
+            best, best_score = s, score
+    return clean(best)
+
+
+def clean(text: str) -> str:
+    return text.replace("\t", " ").strip()
+
+
+def short(text: str, limit: int = 40) -> str:
+    text = clean(text)
+    head = re.split(r"[。；]", text)[0]
+    return head if len(head) <= limit else head[:limit] + "…"
+
+
+def strip_marker(title: str) -> str:
+    return re.sub(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十\d]+）|\d{1,3}[.、]|第\S{1,4}[条章])\s*", "", title)
+
+
+def row_of(library: Library, clause: Clause) -> TaskRow | None:
+    if clause.kind != TASK_ROW:
+        return None
+    return next((r for r in library.task_rows(clause.doc_id) if r.clause_id == clause.clause_id), None)
+
+
+def task_name(library: Library, clause: Clause, limit: int = 36) -> str:
+    """How a task reads in a list: the table row's 主要内容, else the clause's heading words."""
+    row = row_of(library, clause)
+    if row is not None:
+        return short(row.content or row.task, limit)
+    return short(strip_marker(clause.title) or clause.text, limit)
+
+
+def pick(ctx: Context, want, top: int = 10) -> Clause | None:
+    """The best of the first `top` hits that `want` accepts: word coverage first, rank second."""
+    best, best_score = None, -1.0
+    for rank, (clause, _score) in enumerate(ctx.hits[:top]):
+        if not want(clause):
+            continue
+        score = ctx.coverage(clause) + 0.3 / (rank + 1)
+        if score > best_score:
+            best, best_score = clause, score
+    return best
+
+
+def confident(ctx: Context, clause: Clause | None) -> bool:
+    return clause is not None and ctx.coverage(clause) >= ctx.threshold

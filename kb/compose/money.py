@@ -1,0 +1,198 @@
+"""能拿多少 / 有什么奖励: the matching incentive, the amount for the applicant's tier or figures, who pays.
+
+Rules are read from the clause's own sentences: "分别" ladders, a rate with its cap, threshold
+sentences ("…500万美元及以上1000万美元以下的，最高奖励20万元"), unit prices ("1.2元/千瓦时").
+A computed amount shows its working, so every figure in it is traceable to the question or the clause.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kb import intent as I
+from kb.amounts import CAP, MONEY, PERCENT, to_yuan
+from kb.compose.common import MONEY_OR_RATE, Context, Draft, best_sentence, clean, confident, sentences, short
+from kb.figures import format_yuan, money_in_question
+from kb.models import TASK_ROW, Clause
+
+_PAYER_Q = re.compile(r"谁出|谁承担|谁来出|谁兑现|谁付|哪里出|哪级财政|市里出|县里出|区里出|资金来源|钱从哪|承担比例|怎么分担")
+_PAYER = re.compile(r"[^，。；]*(?:财政|资金)[^，。；]*(?:承担|兑现|负担|列支|支付|安排)[^，。；]*")
+_UNIT_PRICE = re.compile(r"(\d+(?:\.\d+)?)\s*元\s*/\s*([\u4e00-\u9fff]{1,4})")
+_QUANTITY = r"(\d+(?:\.\d+)?)\s*(万|千)?\s*{unit}"
+_THRESHOLD = re.compile(
+    r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(美元|元)(?:（含）)?(?:及)?以上(?:、?(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(?:美元|元)以下)?"
+)
+_DOLLAR_Q = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*美元")
+_SCALE = {"千": 1e3, "万": 1e4, "亿": 1e8, None: 1.0, "": 1.0}
+
+
+def _pays(clause: Clause) -> bool:
+    return clause.kind != TASK_ROW and any(a.kind in ("money", "cap", "range", "percent") for a in clause.amounts)
+
+
+@dataclass
+class _Rule:
+    score: float
+    text: str
+    derived: list[str]
+
+
+def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
+    incentive = next((i for i in ctx.library.store.incentives() if i.clause_id == clause.clause_id), None)
+    if not incentive or not incentive.tiers or not given:
+        return None
+    groups: dict[str, list] = {}
+    for t in incentive.tiers:
+        if t.condition_value > 0:
+            groups.setdefault(t.group, []).append(t)
+    if not groups:
+        return None
+    scored = sorted(groups, key=lambda g: -ctx.stats.sentence_score(ctx.grams, g))
+    group = scored[0]
+    if len(scored) > 1 and ctx.stats.sentence_score(ctx.grams, scored[0]) == ctx.stats.sentence_score(ctx.grams, scored[1]):
+        group = _closest_group(ctx, scored)
+    ladder = sorted(groups[group], key=lambda t: t.condition_value)
+    reached = [t for t in ladder if t.condition_value <= given[0]]
+    score = ctx.stats.sentence_score(ctx.grams, group) + 1.0
+    who = short(group, 60)
+    if reached:
+        t = reached[-1]
+        return _Rule(score, f"按该条款，{who}{t.condition}的，一次性奖励{t.reward}。[1]", [])
+    t = ladder[0]
+    return _Rule(score, f"按该条款，{who}最低档为{t.condition}（奖励{t.reward}），所述金额尚未达到奖励标准。[1]", [])
+
+
+def _closest_group(ctx: Context, groups: list[str]) -> str:
+    """Break a tie between ladders by meaning (芯片 -> 集成电路…制造业) with the dense model."""
+    try:
+        from indexing import get_embedder
+        from kb.retriever import DEFAULT_MODEL
+
+        embedder = get_embedder(DEFAULT_MODEL)
+        q = embedder.embed_queries([ctx.question])[0]
+        vectors = embedder.embed_passages(groups)
+        return groups[int((vectors @ q).argmax())]
+    except Exception:  # the model is an optimisation here; the first ladder is a sound default
+        return groups[0]
+
+
+def _choose_percent(ctx: Context, sentence: str) -> tuple[str, float] | None:
+    """One rate from "分别按照…国际性、全国性…的50%、30%", chosen by the question's words."""
+    run = re.search(r"(\d+(?:\.\d+)?%)(?:、(\d+(?:\.\d+)?%))+", sentence)
+    if not run or "分别" not in sentence:
+        pct = PERCENT.search(sentence)
+        return (pct.group(0), float(pct.group(1))) if pct else None
+    rates = re.findall(r"\d+(?:\.\d+)?%", run.group(0))
+    before = sentence[: run.start()]
+    words = re.search(r"([^，。；、]{1,10})(?:、([^，。；、]{1,10}))+", before)
+    if words:
+        items = re.findall(r"[^、]+", words.group(0))
+        if len(items) == len(rates):
+            for item, rate in zip(items, rates, strict=True):
+                core = re.sub(r"^(组织|对|按照|按)", "", item)[:3]
+                if core and core in ctx.question:
+                    return rate, float(rate.rstrip("%"))
+    return rates[0], float(rates[0].rstrip("%"))
+
+
+def _rates(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
+    if not given:
+        return None
+    best: _Rule | None = None
+    for sentence in sentences(clause.text):
+        chosen = _choose_percent(ctx, sentence)
+        if chosen is None or not re.search(r"按|的\d", sentence):
+            continue
+        rate_text, rate = chosen
+        cap = CAP.search(sentence, sentence.find(rate_text))
+        base = given[0]
+        computed = base * rate / 100
+        base_text, comp_text = format_yuan(base), format_yuan(computed)
+        text = f"按{rate_text}计算，{base_text}×{rate_text}={comp_text}"
+        derived = [base_text, comp_text]
+        if cap:
+            cap_yuan = to_yuan(cap.group(1), cap.group(2))
+            cap_words = re.sub(r"^\D*", "", cap.group(0))
+            if computed > cap_yuan:
+                text += f"，超过上限，按最高{cap_words}计。[1]"
+            else:
+                text += f"，未超过最高{cap_words}的上限，可获{comp_text}。[1]"
+        else:
+            text += "。[1]"
+        score = ctx.stats.sentence_score(ctx.grams, sentence) + 0.5
+        if best is None or score > best.score:
+            best = _Rule(score, text, derived)
+    return best
+
+
+def _thresholds(ctx: Context, clause: Clause) -> _Rule | None:
+    """Separate sentences per band: pick the band the question's figure falls in."""
+    m = _DOLLAR_Q.search(ctx.question)
+    dollars = bool(m)
+    given = [float(m.group(1)) * _SCALE[m.group(2)]] if m else money_in_question(ctx.question)
+    if not given:
+        return None
+    bands = []
+    for sentence in re.split(r"(?<=[。；])", clause.text):
+        t = _THRESHOLD.search(sentence)
+        if not t or (t.group(3) == "美元") != dollars or not MONEY.search(sentence[t.end() :]):
+            continue
+        low = float(t.group(1)) * _SCALE[t.group(2)]
+        high = float(t.group(4)) * _SCALE[t.group(5)] if t.group(4) else float("inf")
+        bands.append((low, high, sentence))
+    inside = [b for b in bands if b[0] <= given[0] < b[1]]
+    if len(bands) < 2 or not inside:
+        return None
+    low, _high, sentence = max(inside, key=lambda b: b[0])
+    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence) + 1.0, f"{clean(sentence)}[1]", [])
+
+
+def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
+    """Price per unit times the quantity the question gives: 1.2元/千瓦时 × 1万千瓦时 = 12000元."""
+    for m in _UNIT_PRICE.finditer(clause.text):
+        unit = m.group(2)
+        q = re.search(_QUANTITY.format(unit=re.escape(unit)), ctx.question)
+        if not q:
+            continue
+        quantity = float(q.group(1)) * _SCALE[q.group(2)]
+        price = float(m.group(1))
+        total = price * quantity
+        qty_text = q.group(0).replace(" ", "")
+        total_text = f"{total:.2f}".rstrip("0").rstrip(".") + "元"
+        text = f"按{m.group(0)}计算，{qty_text}×{m.group(0)}={total_text}。[1]"
+        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)) + 1.0, text, [qty_text, total_text])
+    return None
+
+
+def incentive(ctx: Context) -> Draft | None:
+    candidates = [c for c, _ in ctx.hits[:10] if _pays(c)]
+    if not candidates:
+        return None
+    ranked = sorted(candidates, key=lambda c: -(ctx.coverage(c)))
+    clause = ranked[0]
+    if not confident(ctx, clause):
+        return None
+    if _PAYER_Q.search(ctx.question):
+        for c in ranked[:3]:
+            payer = _PAYER.search(c.text)
+            if payer:
+                return Draft(I.INCENTIVE, f"{clean(payer.group(0))}。[1]", [c])
+    given = money_in_question(ctx.question)
+    rules: list[tuple[_Rule, Clause]] = []
+    for c in ranked[:3]:
+        if ctx.coverage(c) < ctx.threshold:
+            continue
+        for rule in (_thresholds(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given)):
+            if rule is not None:
+                rules.append((rule, c))
+    if rules:
+        rule, clause = max(rules, key=lambda rc: rc[0].score)
+        text, derived = rule.text, rule.derived
+    else:
+        sentence = best_sentence(ctx, clause, MONEY_OR_RATE, bonus=1.0)
+        text, derived = f"{sentence}[1]", []
+    payer = _PAYER.search(clause.text)
+    if payer and clean(payer.group(0)) not in text:
+        text += f"{clean(payer.group(0))}。"
+    return Draft(I.INCENTIVE, text, [clause], derived)

@@ -1,0 +1,51 @@
+"""什么时候 / 有效期 / 目标是多少: validity statements, dated sentences, targets with their year."""
+
+from __future__ import annotations
+
+import re
+
+from kb import intent as I
+from kb.compose.common import Context, Draft, best_sentence, confident, pick
+from kb.models import Clause
+
+_EVENT_TIME = re.compile(r"哪几天|哪天|几号|哪段时间|什么时间|时间是|期间|几点|时段|截止|截至")
+_DATED = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}:\d{2}")
+_TARGET = re.compile(r"到\d{4}年|\d|力争|达到|突破|超过|打造|建成")
+
+
+def validity(ctx: Context) -> Draft | None:
+    clause = pick(ctx, lambda c: True)
+    if clause is None:
+        return None
+    if _EVENT_TIME.search(ctx.question):
+        dated = pick(ctx, lambda c: bool(_DATED.search(c.text)))
+        if confident(ctx, dated):
+            return Draft(I.VALIDITY, f"{best_sentence(ctx, dated, _DATED, bonus=2.0)}[1]", [dated])
+    doc = ctx.library.document(ctx.doc_id or clause.doc_id)
+    if doc is None or not doc.validity:
+        if confident(ctx, clause) and _DATED.search(clause.text):
+            return Draft(I.VALIDITY, f"{best_sentence(ctx, clause, _DATED, bonus=2.0)}[1]", [clause])
+        return None
+    statement = doc.validity[0]
+    holder = ctx.library.clause(statement.clause_id) if statement.clause_id else None
+    topical = clause if confident(ctx, clause) and clause.doc_id == doc.doc_id else holder
+    in_force, note = ctx.library.validity(topical or clause)
+    cited: list[Clause] = [c for c in (holder, topical) if c is not None]
+    cited = list({c.clause_id: c for c in cited}.values())
+    if in_force is None:
+        text = f"{statement.text.rstrip('。')}。[1]"
+    else:
+        text = f"{note}。[1]"
+        if holder is not None and statement.text not in text:
+            text += f"原文：{statement.text.rstrip('。')}。"
+    if len(cited) > 1:
+        text += "相关条款见[2]。"
+    return Draft(I.VALIDITY, text, cited)
+
+
+def target(ctx: Context) -> Draft | None:
+    clause = pick(ctx, lambda c: bool(_TARGET.search(c.text)))
+    if not confident(ctx, clause):
+        return None
+    assert clause is not None
+    return Draft(I.TARGET, f"{best_sentence(ctx, clause, _TARGET, bonus=0.5)}[1]", [clause])

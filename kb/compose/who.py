@@ -1,0 +1,73 @@
+"""谁牵头 / 由哪个部门负责: the lead unit from a table row, a bracket, or the clause's own words."""
+
+from __future__ import annotations
+
+import re
+
+from kb import intent as I
+from kb.compose.common import Context, Draft, confident, pick, row_of, short, strip_marker
+from kb.models import TASK_ROW, Clause
+
+# "市委组织部为人才保障专班牵头单位"  "市民政部门是本市…的主管部门"  "由市经济合作工作领导小组办公室考核并提出…"
+_LEAD_STATEMENTS = [
+    re.compile(r"(?P<unit>[^，。；、：]{2,24}?)为(?P<object>[^，。；]{2,40}?)的?牵头(?:单位|部门)"),
+    re.compile(r"(?P<unit>[^，。；、：]{2,24}?)(?:是|为)(?P<object>[^，。；]{2,50}?)的?主管部门"),
+    re.compile(r"(?P<object>[^，。；]{0,40}?)由(?P<unit>[^，。；]{2,30}?)(?:牵头|负责|统筹|组织|考核|审核|会同|承担|主管)(?P<rest>[^，。；]{0,40})"),
+]
+
+
+def _statement(ctx: Context, clause: Clause) -> tuple[float, str] | None:
+    """The clause's own words naming who leads what, best matching the question."""
+    total = sum(ctx.stats.idf(g) for g in ctx.grams) or 1.0
+    best: tuple[float, str] | None = None
+    for pattern in _LEAD_STATEMENTS:
+        for m in pattern.finditer(clause.text):
+            phrase = m.group(0)
+            score = ctx.stats.sentence_score(ctx.grams, phrase) / total
+            if best is None or score > best[0]:
+                best = (score, phrase)
+    return best
+
+
+def who_leads(ctx: Context) -> Draft | None:
+    # 1. a sentence that itself says who leads the thing asked about
+    statements = []
+    for clause, _ in ctx.hits[:10]:
+        found = _statement(ctx, clause)
+        if found and found[0] >= 0.6:
+            statements.append((found[0], clause, found[1]))
+    clause = pick(ctx, lambda c: bool(c.lead_units or c.responsible_units))
+    bracket_cov = ctx.coverage(clause) if clause is not None else 0.0
+    if statements:
+        score, holder, phrase = max(statements, key=lambda s: s[0])
+        if score >= bracket_cov or clause is None:
+            return Draft(I.WHO_LEADS, f"{phrase.strip('，')}。[1]", [holder])
+    if not confident(ctx, clause):
+        return None
+    assert clause is not None
+    cited = [clause]
+    lead, shared = clause.lead_units, clause.responsible_units
+    if clause.kind == TASK_ROW:
+        row = row_of(ctx.library, clause)
+        body = ctx.library.clause(row.linked_clause_id) if row and row.linked_clause_id else None
+        if body is not None:
+            cited.append(body)
+    elif not lead:
+        rows = [r for r in ctx.library.task_rows(clause.doc_id) if r.linked_clause_id == clause.clause_id]
+        rows.sort(key=lambda r: -ctx.stats.sentence_score(ctx.grams, r.content + r.task))
+        if rows and rows[0].lead_units:
+            row_clause = ctx.library.clause(rows[0].clause_id)
+            if row_clause is not None:
+                cited = [row_clause, clause]
+                lead, shared = row_clause.lead_units, row_clause.responsible_units
+    first = cited[0]
+    row = row_of(ctx.library, first)
+    subject = short(row.content or row.task) if row else short(strip_marker(first.title) or first.text)
+    if lead:
+        text = f"{subject}由{'、'.join(lead)}牵头"
+        text += f"，{'、'.join(shared)}为责任单位。[1]" if shared else "。[1]"
+    else:
+        text = f"{subject}的责任单位为{'、'.join(shared)}（该条款未单列牵头单位）。[1]"
+    if len(cited) > 1:
+        text += "原文条款见[2]。"
+    return Draft(I.WHO_LEADS, text, cited)

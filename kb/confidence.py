@@ -1,0 +1,99 @@
+"""How much of a question a clause answers: IDF-weighted coverage of the question's content bigrams.
+
+Rare words carry the question ("公积金", "新能源汽车"); common ones ("企业", "补贴") do not. A clause that
+holds only the common words of a question does not answer it, however high it ranks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+from indexing.tokenizer import Tokenizer
+from kb.models import Clause
+
+_FILLER = re.compile(
+    r"请问|你好|您好|我们|我司|我家|咱们|公司|单位的?|想问|问一下|一下|能不能|可不可以|可以|是否|有没有|多少钱|多少|什么|哪些|哪个|哪几|"
+    r"几个|几项|几天|几年|怎么|如何|为啥|为什么|谁|吗|呢|吧|啊|呀|嘛|了|的|是|在|有|和|与|及|要|能|拿|给|还|都|该|这个|那个|那条|这条|"
+    r"条款|政策|规定|文件|方案|一共|具体|相关|关于|情况|现在|目前|今年|知道|告诉|说说|查一?查|找一?找|帮忙|麻烦|那事|那件事|这事|事儿|"
+    r"负责|牵头|部门|管|啥|咋|多大|多久|多长|几|个"
+)
+
+
+def content_grams(question: str) -> list[str]:
+    """Character bigrams of the question's content (fillers removed), Latin/number tokens whole."""
+    text = _FILLER.sub(" ", question)
+    grams: list[str] = []
+    for run in re.findall(r"[\u4e00-\u9fff]+|[A-Za-z0-9.%+]+", text):
+        if re.match(r"[A-Za-z0-9]", run):
+            grams.append(run.lower())
+        elif len(run) == 1:
+            grams.append(run)
+        else:
+            grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return list(dict.fromkeys(grams))
+
+
+def clause_haystack(clause: Clause, doc_title: str = "") -> str:
+    """What a clause offers a question: its text, its heading path and its document's title."""
+    return (clause.text + "\n" + " ".join(clause.path) + " " + clause.title + " " + doc_title).lower()
+
+
+class GramStats:
+    """Document frequencies of bigrams and words over all clauses of the KB, for IDF weights.
+
+    Coverage mixes the two: bigrams forgive a word cut differently, words do not let two halves of
+    different words ("企业营收" -> "业营") count as a match.
+    """
+
+    def __init__(self, clauses: Iterable[Clause], titles: dict[str, str] | None = None,
+                 tokenizer: Tokenizer | None = None) -> None:
+        self.titles = titles or {}
+        self.tokenizer = tokenizer or Tokenizer()
+        df: Counter[str] = Counter()
+        haystacks: list[str] = []
+        for clause in clauses:
+            text = clause_haystack(clause, self.titles.get(clause.doc_id, ""))
+            haystacks.append(text)
+            grams = {text[i : i + 2] for i in range(len(text) - 1)}
+            grams.update(t.lower() for t in re.findall(r"[A-Za-z0-9.%+]+", text))
+            df.update(grams)
+        self.df = df
+        self.n = max(len(haystacks), 1)
+        self._haystacks = haystacks
+        self._word_df: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def question_words(self, question: str) -> list[str]:
+        words = self.tokenizer.words(_FILLER.sub(" ", question))
+        return [w for w in words if len(w) >= 2 or re.match(r"[a-z0-9]", w)]
+
+    def word_idf(self, word: str) -> float:
+        if word not in self._word_df:
+            count = sum(1 for h in self._haystacks if word in h)
+            with self._lock:
+                self._word_df[word] = count
+        return math.log((self.n + 1) / (self._word_df[word] + 0.5))
+
+    def idf(self, gram: str) -> float:
+        return math.log((self.n + 1) / (self.df.get(gram, 0) + 0.5))
+
+    def coverage(self, grams: list[str], clause: Clause, words: list[str] | None = None) -> float:
+        """Share of the question's IDF mass found in the clause (0..1), bigrams and words averaged."""
+        if not grams:
+            return 0.0
+        hay = clause_haystack(clause, self.titles.get(clause.doc_id, ""))
+        total = sum(self.idf(g) for g in grams)
+        by_gram = sum(self.idf(g) for g in grams if g in hay) / total if total else 0.0
+        if not words:
+            return by_gram
+        word_total = sum(self.word_idf(w) for w in words)
+        by_word = sum(self.word_idf(w) for w in words if w in hay) / word_total if word_total else 0.0
+        return (by_gram + by_word) / 2
+
+    def sentence_score(self, grams: list[str], sentence: str) -> float:
+        s = sentence.lower()
+        return sum(self.idf(g) for g in grams if g in s)
