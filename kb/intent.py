@@ -19,6 +19,8 @@ _TASKS = re.compile(r"(?:负责|牵头|承担|参与|管|干|做)(?:了|的)?.{0
 _MONEY = re.compile(r"多少钱|奖励|补贴|奖补|补助|资助|扶持|能拿|可以拿|给多少|拿多少|奖多少|补多少|多少万|多少元|资金支持|怎么算|如何计算|能领|能得|兑现")
 _VALID = re.compile(r"还执行|还在执行|现在还|还算数|仍然有效|还管用|还能用|哪几天|哪天|几号|什么时间|实施时间|有效期|还有效|是否有效|有效吗|过期|失效|到期|什么时候(?:开始|施行|执行|实施|截止|结束)|何时|施行日期|期限|截止|还能(?:申请|申报|享受)|还可以(?:申请|申报|享受)|还在执行|还适用|现行")
 _TARGET = re.compile(r"多大规模|多少个|几个|标杆|打造什么|定位|目标|到20\d\d年|20\d\d年(?:前|底)?(?:要)?(?:达到|实现|建成)|达到多少|力争|规划|要建多少|占比|比重")
+# asked about the condition even when the question names the money: "干多久才能领补贴"
+_STRONG_COND = re.compile(r"多久才|多久就|几年才|几年就|多长时间|什么条件|哪些条件|参与条件|申报条件|申请条件|资格|门槛|满足什么|要求是|有什么要求")
 _COND = re.compile(r"条件|门槛|要求|什么样的|哪些企业|哪类|符合|资格|申报|怎么申请|如何申请|满足")
 
 
@@ -29,6 +31,8 @@ def detect_intent(question: str, unit_in_question: str | None = None) -> str:
         return UNIT_TASKS
     if _WHO.search(q):
         return WHO_LEADS
+    if _STRONG_COND.search(q):
+        return CONDITION
     if _MONEY.search(q):
         return INCENTIVE
     if _VALID.search(q):

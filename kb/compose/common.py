@@ -46,10 +46,15 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[。；！？\n])", text) if s.strip()]
 
 
-def best_sentence(ctx: Context, clause: Clause, prefer: re.Pattern[str] | None = None, bonus: float = 0.0) -> str:
-    """The sentence of `clause` that holds most of the question; `prefer`-matching ones get `bonus`."""
+def best_sentence(ctx: Context, clause: Clause, prefer: re.Pattern[str] | None = None, bonus: float = 0.0,
+                  only_preferred: bool = False) -> str:
+    """The sentence of `clause` that holds most of the question; `prefer`-matching ones get `bonus`
+    (with `only_preferred`, only those compete when there are any)."""
     best, best_score = "", -1.0
-    for s in sentences(clause.text):
+    pool = sentences(clause.text)
+    if only_preferred and prefer is not None and any(prefer.search(s) for s in pool):
+        pool = [s for s in pool if prefer.search(s)]
+    for s in pool:
         score = ctx.stats.sentence_score(ctx.grams, s)
         if prefer is not None and prefer.search(s):
             score += bonus

@@ -63,6 +63,20 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
     return _Rule(score, f"按该条款，{who}最低档为{t.condition}（奖励{t.reward}），所述金额尚未达到奖励标准。[1]", [])
 
 
+def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
+    """A ladder of words (五星级、四星级…分别给予10万元、8万元…): the step the question names."""
+    incentive = next((i for i in ctx.library.store.incentives() if i.clause_id == clause.clause_id), None)
+    if not incentive:
+        return None
+    named = [t for t in incentive.tiers if t.condition_value == 0 and len(t.condition) >= 2 and t.condition in ctx.question]
+    if not named:
+        return None
+    t = max(named, key=lambda t: len(t.condition))
+    subject = short(t.group, 60).rstrip("的，")
+    return _Rule(ctx.stats.sentence_score(ctx.grams, t.group) + 2.0,
+                 f"按该条款，{subject}中{t.condition}给予{t.reward}。[1]", [])
+
+
 def _closest_group(ctx: Context, groups: list[str]) -> str:
     """Break a tie between ladders by meaning (芯片 -> 集成电路…制造业) with the dense model."""
     try:
@@ -183,14 +197,18 @@ def incentive(ctx: Context) -> Draft | None:
     for c in ranked[:3]:
         if ctx.coverage(c) < ctx.threshold:
             continue
-        for rule in (_thresholds(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given)):
+        weight = ctx.coverage(c) * sum(ctx.stats.idf(g) for g in ctx.grams)
+        for rule in (_thresholds(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given),
+                     _word_tier(ctx, c)):
             if rule is not None:
+                rule.score += weight
                 rules.append((rule, c))
     if rules:
         rule, clause = max(rules, key=lambda rc: rc[0].score)
         text, derived = rule.text, rule.derived
     else:
-        sentence = best_sentence(ctx, clause, MONEY_OR_RATE, bonus=1.0)
+        weight = 0.25 * sum(ctx.stats.idf(g) for g in ctx.grams)
+        sentence = best_sentence(ctx, clause, MONEY_OR_RATE, bonus=weight)
         text, derived = f"{sentence}[1]", []
     payer = _PAYER.search(clause.text)
     if payer and clean(payer.group(0)) not in text:

@@ -10,6 +10,7 @@ from kb.models import Clause
 
 _EVENT_TIME = re.compile(r"哪几天|哪天|几号|哪段时间|什么时间|时间是|期间|几点|时段|截止|截至")
 _DATED = re.compile(r"\d{4}年|\d{1,2}月\d{1,2}日|\d{1,2}:\d{2}")
+_SPAN = re.compile(r"\d{1,2}月\d{1,2}日(?:（[^）]*）)?\s*(?:至|到|—|-)\s*(?:\d{4}年)?\d{1,2}月\d{1,2}日")
 _TARGET = re.compile(r"到\d{4}年|\d|力争|达到|突破|超过|打造|建成")
 
 
@@ -18,9 +19,10 @@ def validity(ctx: Context) -> Draft | None:
     if clause is None:
         return None
     if _EVENT_TIME.search(ctx.question):
-        dated = pick(ctx, lambda c: bool(_DATED.search(c.text)))
+        dated = pick(ctx, lambda c: bool(_SPAN.search(c.text))) or pick(ctx, lambda c: bool(_DATED.search(c.text)))
         if confident(ctx, dated):
-            return Draft(I.VALIDITY, f"{best_sentence(ctx, dated, _DATED, bonus=2.0)}[1]", [dated])
+            prefer = _SPAN if _SPAN.search(dated.text) else _DATED
+            return Draft(I.VALIDITY, f"{best_sentence(ctx, dated, prefer, only_preferred=True)}[1]", [dated])
     doc = ctx.library.document(ctx.doc_id or clause.doc_id)
     if doc is None or not doc.validity:
         if confident(ctx, clause) and _DATED.search(clause.text):
@@ -40,7 +42,17 @@ def validity(ctx: Context) -> Draft | None:
             text += f"原文：{statement.text.rstrip('。')}。"
     if len(cited) > 1:
         text += "相关条款见[2]。"
-    return Draft(I.VALIDITY, text, cited)
+    return Draft(I.VALIDITY, text, cited, derived=_period_words(statement))
+
+
+def _period_words(statement) -> list[str]:
+    """Dates the validity note computes (自印发之日起…有效期5年 -> its end day): derived, not quoted."""
+    out = []
+    for iso_day in (statement.start_date, statement.end_date):
+        if iso_day:
+            y, m, d = (int(x) for x in iso_day.split("-"))
+            out += [f"{y}年{m}月{d}日", f"{y}年底", f"{y}年"]
+    return out
 
 
 def target(ctx: Context) -> Draft | None:

@@ -23,7 +23,8 @@ def _statement(ctx: Context, clause: Clause) -> tuple[float, str] | None:
     for pattern in _LEAD_STATEMENTS:
         for m in pattern.finditer(clause.text):
             phrase = m.group(0)
-            score = ctx.stats.sentence_score(ctx.grams, phrase) / total
+            context = " ".join([ctx.stats.titles.get(clause.doc_id, ""), *clause.path, phrase])
+            score = ctx.stats.sentence_score(ctx.grams, context) / total
             if best is None or score > best[0]:
                 best = (score, phrase)
     return best
