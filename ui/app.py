@@ -1,0 +1,253 @@
+"""The Gradio app of policykb, mounted on FastAPI next to the JSON API.
+
+    build_app(library) -> FastAPI    # the whole server: Gradio UI at /, POST /api/ask, GET /api/search,
+                                     # /openapi.json; the Gradio API endpoints "ask" and "search"
+    serve(library, host, port)       # blocking: build_app + uvicorn (used by `policykb serve`)
+
+The UI calls the answering API (Library, Answerer) through `ui.service.UIService` and nothing deeper.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from pathlib import Path  # noqa: E402
+
+import gradio as gr  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+
+from kb.answerer import Answerer  # noqa: E402
+from kb.errors import PolicyKBError  # noqa: E402
+from kb.library import Library  # noqa: E402
+from ui import render  # noqa: E402
+from ui.api import install_error_handlers, make_router  # noqa: E402
+from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK  # noqa: E402
+from ui.service import ALLOWED_SUFFIXES, UIService  # noqa: E402
+
+TITLE = "policykb 政策文件问答"
+
+# example questions for each kind of user (DESIGN.md "Its people")
+EXAMPLES: dict[str, list[str]] = {
+    "企业申报人": [
+        "数字产品制造业企业营业收入首次达到1亿元奖励多少？",
+        "政策措施的有效期到什么时候？",
+        "新型学徒制培训补贴每人多少钱？",
+    ],
+    "新入职公务员": [
+        "谁牵头探索建设赣南大数据交易中心？",
+        "市行政审批局负责哪些任务？",
+        "谁负责集约建设算力基础设施？",
+    ],
+    "窗口工作人员": [
+        "东数西算",
+        "人才培养示范基地奖补",
+        "赣市发〔2022〕5号",
+    ],
+}
+
+WELCOME = render.message_card(
+    "请输入问题，或点击上方的示例问题。回答会先给出结论（单位、金额、日期），再列出所依据的原文条款；"
+    "点击条款可展开原文、复制引用或在原文中查看上下文。"
+)
+
+
+def _header(service: UIService) -> str:
+    return (f'<div class="pk-header"><h1>policykb 政策文件知识库</h1>'
+            f'<span class="pk-sub">{render.esc(service.summary_text())}　离线运行，回答均引自原文条款</span></div>')
+
+
+def build_blocks(service: UIService) -> gr.Blocks:
+    """The five tabs: 问答, 按部门查职责, 条款检索, 文件浏览, 文件管理."""
+    doc_choices = service.doc_choices()
+    first_doc = doc_choices[0][1] if doc_choices else None
+    private = {"api_visibility": "private"}
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        header = gr.HTML(_header(service), elem_id="pk-header", js_on_load=None)
+        with gr.Tabs(elem_id="pk-tabs"):
+            # -- 问答 ----------------------------------------------------------------------------------
+            with gr.Tab("问答", id="qa", elem_id="tab-qa"):
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(label="您的问题", placeholder="例如：谁牵头探索建设赣南大数据交易中心？",
+                                          max_length=500, scale=6, elem_id="pk-question", autofocus=True)
+                    ask_btn = gr.Button("提问", variant="primary", scale=1, min_width=100, elem_id="pk-ask")
+                example_buttons: list[tuple[gr.Button, str]] = []
+                with gr.Row(elem_id="pk-examples"):
+                    for kind, items in EXAMPLES.items():
+                        with gr.Column(min_width=220):
+                            gr.HTML(f'<div class="pk-examples-kind">{render.esc(kind)}常问</div>', js_on_load=None)
+                            for text in items:
+                                example_buttons.append((gr.Button(text, size="sm", variant="secondary"), text))
+                answer = gr.HTML(WELCOME, elem_id="pk-answer-card", js_on_load=None)
+
+            # -- 按部门查职责 ----------------------------------------------------------------------------
+            with gr.Tab("按部门查职责", id="units", elem_id="tab-units"):
+                unit = gr.Dropdown(choices=service.unit_choices(), value=None, allow_custom_value=True, filterable=True,
+                                   label="单位", info="输入几个字即可筛选（例如“行政审批”），或从列表中选择",
+                                   elem_id="pk-unit")
+                unit_out = gr.HTML(service.unit_html(None), elem_id="pk-unit-view", js_on_load=None)
+
+            # -- 条款检索 --------------------------------------------------------------------------------
+            with gr.Tab("条款检索", id="search", elem_id="tab-search"):
+                query = gr.Textbox(label="关键词", placeholder="输入关键词或来电人的半句话，例如：东数西算、首次达到1亿元",
+                                   elem_id="pk-search-q")
+                with gr.Row():
+                    s_doc = gr.Dropdown(choices=[("全部文件", ""), *doc_choices], value="", label="文件", scale=3)
+                    s_chapter = gr.Dropdown(choices=service.chapter_choices(None), value=None, allow_custom_value=True,
+                                            label="章节", scale=3)
+                    s_unit = gr.Dropdown(choices=service.unit_choices(), value=None, allow_custom_value=True,
+                                         label="涉及单位", scale=2)
+                    with gr.Column(scale=2, min_width=160):
+                        s_force = gr.Checkbox(label="只看现行有效", value=False)
+                        s_k = gr.Slider(3, 30, value=10, step=1, label="结果条数")
+                search_out = gr.HTML(service.search_html(""), elem_id="pk-search-results", js_on_load=None)
+
+            # -- 文件浏览 --------------------------------------------------------------------------------
+            with gr.Tab("文件浏览", id="browse", elem_id="tab-browse"):
+                b_doc = gr.Dropdown(choices=doc_choices, value=first_doc, label="文件", elem_id="pk-browse-doc")
+                browse_out = gr.HTML(service.browse_html(first_doc), elem_id="pk-browse-tree", js_on_load=None)
+
+            # -- 文件管理 --------------------------------------------------------------------------------
+            with gr.Tab("文件管理", id="manage", elem_id="tab-manage"):
+                limit = f"{service.max_bytes / 1024 / 1024:.0f} MB"
+                upload = gr.File(label=f"上传政策文件（PDF、DOCX、TXT、MD、HTML；单个不超过 {limit}；可多选）",
+                                 file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath",
+                                 elem_id="pk-upload", height=140)
+                gr.HTML('<div class="pk-muted">上传后自动读取文件、切分条款并重建检索索引；同一文号（或同一标题）的文件再次上传会替换旧版本。'
+                        "读取和索引期间，问答和检索照常可用。</div>", js_on_load=None)
+                report = gr.HTML("", elem_id="pk-upload-report", js_on_load=None, min_height=40)
+                docs = gr.HTML(service.documents_html(), elem_id="pk-docs", js_on_load=None)
+                with gr.Row(equal_height=True):
+                    rm_doc = gr.Dropdown(choices=doc_choices, value=None, label="选择要删除的文件", scale=4,
+                                         elem_id="pk-remove-doc")
+                    rm_btn = gr.Button("从知识库删除", variant="stop", scale=1, elem_id="pk-remove")
+                rm_msg = gr.HTML("", elem_id="pk-remove-msg", js_on_load=None)
+
+        # -- events ------------------------------------------------------------------------------------
+        ask_kw = {"show_progress": "minimal", "concurrency_limit": 8, "concurrency_id": "answer", **private}
+        ask_btn.click(service.answer_html, question, answer, **ask_kw)
+        question.submit(service.answer_html, question, answer, **ask_kw)
+        for button, text in example_buttons:
+            button.click(lambda t=text: t, None, question, queue=False, **private).then(
+                service.answer_html, question, answer, **ask_kw)
+
+        unit.change(service.unit_html, unit, unit_out, show_progress="hidden", **private)
+
+        search_inputs = [query, s_doc, s_chapter, s_unit, s_force, s_k]
+
+        def run_search(q, doc_id, chapter, unit_name, in_force, k):
+            return service.search_html(q or "", doc_id or None, chapter, unit_name, bool(in_force), int(k or 10))
+
+        search_kw = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": 8,
+                     "concurrency_id": "answer", **private}
+        query.change(run_search, search_inputs, search_out, **search_kw)
+        query.submit(run_search, search_inputs, search_out, **search_kw)
+        for control in (s_chapter, s_unit, s_force):
+            control.change(run_search, search_inputs, search_out, **search_kw)
+        s_k.release(run_search, search_inputs, search_out, **search_kw)
+        s_doc.change(lambda d: gr.update(choices=service.chapter_choices(d or None), value=None), s_doc, s_chapter,
+                     queue=False, **private).then(run_search, search_inputs, search_out, **search_kw)
+
+        b_doc.change(service.browse_html, b_doc, browse_out, show_progress="minimal", **private)
+
+        refresh_outputs = [header, docs, unit, s_doc, s_unit, b_doc, rm_doc]
+
+        def refresh(current_browse=None):
+            choices = service.doc_choices()
+            ids = [v for _, v in choices]
+            browse_value = current_browse if current_browse in ids else (ids[0] if ids else None)
+            units = service.unit_choices()
+            return [
+                _header(service),
+                service.documents_html(),
+                gr.update(choices=units),
+                gr.update(choices=[("全部文件", ""), *choices]),
+                gr.update(choices=units),
+                gr.update(choices=choices, value=browse_value),
+                gr.update(choices=choices, value=None),
+            ]
+
+        def do_upload(files, current_browse, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+            paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
+            if not paths:
+                return [render.message_card("没有收到文件。"), None, *refresh(current_browse)]
+            progress(0.0, desc="正在保存上传的文件")
+            reports = service.ingest_uploads([(p, Path(p).name) for p in paths],
+                                             progress=lambda f, d: progress(f, desc=d))
+            return [render.ingest_reports(reports), None, *refresh(current_browse)]
+
+        upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs], concurrency_limit=1,
+                      concurrency_id="write", show_progress="full", show_progress_on=[report], **private)
+
+        def do_remove(doc_id, current_browse):
+            if not doc_id:
+                return [render.message_card("没有删除任何文件（未选择文件，或已取消）。"), *refresh(current_browse)]
+            message = service.remove(doc_id)
+            return [render.message_card(message), *refresh(current_browse)]
+
+        rm_btn.click(do_remove, [rm_doc, b_doc], [rm_msg, *refresh_outputs], concurrency_limit=1,
+                     concurrency_id="write", js="(d, b) => confirm('确定从知识库中删除所选文件吗？') ? [d, b] : [null, b]",
+                     **private)
+
+        def on_load(current_browse):
+            updates = refresh(current_browse)
+            return [*updates, service.browse_html(updates[5]["value"])]
+
+        demo.load(on_load, b_doc, [*refresh_outputs, browse_out], **private)
+
+        # -- the Gradio API (gradio_client): ask and search return the JSON objects of DESIGN.md ---------
+        def ask(question: str) -> dict:
+            """提问：返回回答对象 {question, found, intent, answer, citations, warnings}。"""
+            try:
+                return service.ask(question).to_dict()
+            except PolicyKBError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        def search(query: str, k: int = 5) -> list:
+            """检索条款：返回排序后的引用条款列表。"""
+            try:
+                return [c.to_dict() for c in service.search(query, k=max(1, min(int(k), 50)))]
+            except PolicyKBError as exc:
+                raise gr.Error(str(exc)) from exc
+
+        gr.api(ask, api_name="ask", concurrency_limit=8, concurrency_id="answer")
+        gr.api(search, api_name="search", concurrency_limit=8, concurrency_id="answer")
+
+    return demo
+
+
+def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool = True) -> FastAPI:
+    """The server: JSON API under /api, Gradio UI at /. `warm` loads or builds the index first."""
+    service = UIService(library, answerer)
+    if warm:
+        service.warm()
+    app = FastAPI(
+        title="policykb 政策文件问答接口",
+        description="离线政策文件知识库的问答与条款检索接口。回答先给事实，再引用原文条款。"
+                    "错误以 JSON {\"error\": \"中文说明\"} 返回，状态码 400。",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(make_router(service))
+    app.state.service = service
+    blocks = build_blocks(service)
+    theme = gr.themes.Soft(primary_hue="blue", font=FONT_STACK, font_mono=MONO_STACK)
+    return gr.mount_gradio_app(
+        app, blocks, path="", theme=theme, css=CSS, head=HEAD, max_file_size=service.max_bytes,
+        footer_links=["api"], show_error=True,
+    )
+
+
+def serve(library: Library, host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Run the server until interrupted (`policykb serve`)."""
+    import uvicorn
+
+    print("正在加载检索索引（首次启动需要建立索引，约需一分钟）……", flush=True)
+    app = build_app(library)
+    print(f"policykb 已启动：http://{host}:{port}/   JSON 接口：POST /api/ask，GET /api/search，说明见 /openapi.json",
+          flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,295 @@
+"""What the Gradio app and the JSON API do, over Library + Answerer only.
+
+One `UIService` per server: one shared Answerer (thread-safe), uploads and removals under a lock, the
+retrieval index rebuilt before an upload returns. Answering keeps working while a file is ingested:
+the Library and Retriever swap their caches and indexes atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kb.answerer import Answerer
+from kb.errors import PolicyKBError
+from kb.library import Library
+from kb.models import TASK_ROW, Answer, Citation, Clause, Document, TaskRow
+from kb.retriever import Filters
+from ui import render
+
+log = logging.getLogger(__name__)
+
+ALLOWED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
+MAX_UPLOAD_FILES = 20
+INTERNAL_ERROR = "处理时出错，请稍后重试；如果问题持续，请联系管理员查看服务日志。"
+
+
+class UploadError(PolicyKBError):
+    """An uploaded file refused before reading (type, size, name)."""
+
+
+def display_name(raw: str | None) -> str:
+    """An uploaded name fit to show: no directories, no NUL or control characters, no leading dots."""
+    name = re.split(r"[\\/]", str(raw or ""))[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".").strip()
+    return name[:120] or "未命名文件"
+
+
+def safe_stem(name: str) -> str:
+    """The stem of an uploaded name reduced to word characters (CJK included), '-', '_' and brackets."""
+    stem = Path(display_name(name)).stem
+    stem = re.sub(r"[^\w\-（）()〔〕【】]+", "_", stem).strip("._-")
+    return stem[:80] or "document"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+class UIService:
+    """The app's operations; the UI and the HTTP API both call these."""
+
+    def __init__(self, library: Library, answerer: Answerer | None = None) -> None:
+        self.library = library
+        self.answerer = answerer or Answerer(library)
+        self._write_lock = threading.Lock()
+
+    # -- setup ----------------------------------------------------------------------------------------
+    @property
+    def upload_dir(self) -> Path:
+        return self.library.kb_dir / "uploads"
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.library.max_bytes)
+
+    def warm(self) -> None:
+        """Load (or build) the retrieval index before the first question."""
+        if not self.library.is_empty():
+            self.answerer.retriever.index()
+
+    # -- answering ------------------------------------------------------------------------------------
+    def ask(self, question: str) -> Answer:
+        """Raises QuestionError (a Chinese message) for an empty or too long question."""
+        return self.answerer.ask(question)
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Citation]:
+        return self.answerer.search(query, k=k, filters=filters)
+
+    def neighbours(self, clause_id: str) -> list[Clause]:
+        return self.library.neighbours(clause_id, width=2)
+
+    def row_task(self, clause_id: str) -> str | None:
+        """For a responsibility-table row: its 工作任务 (filled down from a merged cell); else None."""
+        clause = self.library.clause(clause_id)
+        if clause is None or clause.kind != TASK_ROW:
+            return None
+        row = self._rows_by_clause(clause.doc_id).get(clause_id)
+        return row.task if row is not None else ""
+
+    def _rows_by_clause(self, doc_id: str) -> dict[str, TaskRow]:
+        return {r.clause_id: r for r in self.library.task_rows(doc_id)}
+
+    def answer_html(self, question: str) -> str:
+        start = time.perf_counter()
+        try:
+            answer = self.ask(question)
+        except PolicyKBError as exc:
+            return render.message_card(str(exc), "warn")
+        except Exception:  # the page shows a Chinese message, the log keeps the trace
+            log.exception("answering failed: %r", question)
+            return render.message_card(INTERNAL_ERROR, "error")
+        ms = (time.perf_counter() - start) * 1000
+        return render.answer_card(answer, self.neighbours, self.row_task, latency_ms=ms)
+
+    def search_html(self, query: str, doc_id: str | None = None, chapter: str | None = None,
+                    unit: str | None = None, in_force_only: bool = False, k: int = 10) -> str:
+        if not (query or "").strip():
+            return render.message_card("输入关键词或半句话即可检索条款，例如：东数西算、大数据交易中心、首次达到1亿元。")
+        filters = Filters(doc_id=doc_id or None, chapter=(chapter or "").strip() or None,
+                          unit=(unit or "").strip() or None, in_force_only=bool(in_force_only))
+        start = time.perf_counter()
+        try:
+            hits = self.search(query, k=k, filters=filters)
+        except PolicyKBError as exc:
+            return render.message_card(str(exc), "warn")
+        except Exception:
+            log.exception("search failed: %r", query)
+            return render.message_card(INTERNAL_ERROR, "error")
+        ms = (time.perf_counter() - start) * 1000
+        parts = []
+        if filters.doc_id:
+            doc = self.library.document(filters.doc_id)
+            parts.append(f"文件《{doc.title if doc else filters.doc_id}》")
+        if filters.chapter:
+            parts.append(f"章节“{filters.chapter}”")
+        if filters.unit:
+            parts.append(f"单位“{filters.unit}”")
+        if filters.in_force_only:
+            parts.append("仅现行有效")
+        return render.search_results(query, hits, self.neighbours, self.row_task, latency_ms=ms,
+                                     filters_text="，".join(parts))
+
+    # -- units ----------------------------------------------------------------------------------------
+    def unit_choices(self) -> list[str]:
+        table = self.library.units()
+        return sorted(table, key=lambda u: (-len(table[u]["lead"]) - len(table[u]["shared"]), u))
+
+    def unit_view(self, unit: str) -> render.UnitView:
+        """A unit's tasks; a body clause restated by a table row naming the unit is shown once, as the row."""
+        unit = (unit or "").strip()
+        roles = self.library.units().get(unit, {"lead": [], "shared": []})
+        rows_by_clause: dict[str, TaskRow] = {}
+        for doc_id in {c.doc_id for c in roles["lead"] + roles["shared"]}:
+            rows_by_clause.update(self._rows_by_clause(doc_id))
+        covered: dict[str, str] = {}
+        for c in roles["lead"] + roles["shared"]:
+            row = rows_by_clause.get(c.clause_id)
+            if row is not None and row.linked_clause_id:
+                linked = self.library.clause(row.linked_clause_id)
+                covered[row.linked_clause_id] = linked.label if linked else ""
+        view = render.UnitView(unit)
+        seen: set[str] = set()
+        for role in ("lead", "shared"):
+            for c in roles[role]:
+                if c.clause_id in covered or c.clause_id in seen:
+                    continue
+                seen.add(c.clause_id)
+                row = rows_by_clause.get(c.clause_id)
+                linked_label = ""
+                if row is not None:
+                    summary = row.content or row.task
+                    if row.linked_clause_id:
+                        linked_label = covered.get(row.linked_clause_id, "")
+                else:
+                    summary = c.title or re.sub(r"\s+", " ", c.text)[:40]
+                view.items.append(render.UnitItem(c, role, summary[:60], linked_label, row.task if row else ""))
+        return view
+
+    def unit_html(self, unit: str | None) -> str:
+        if not (unit or "").strip():
+            table = self.library.units()
+            return render.units_overview({u: (len(r["lead"]), len(r["shared"])) for u, r in table.items()})
+        documents = {d.doc_id: d for d in self.library.documents()}
+        return render.unit_view(self.unit_view(unit or ""), documents)
+
+    # -- documents ------------------------------------------------------------------------------------
+    def documents(self) -> list[Document]:
+        return self.library.documents()
+
+    def doc_choices(self) -> list[tuple[str, str]]:
+        return [(f"{d.title}（{d.number}）" if d.number else d.title, d.doc_id) for d in self.documents()]
+
+    def chapter_choices(self, doc_id: str | None = None) -> list[str]:
+        seen: dict[str, None] = {}
+        for c in sorted(self.library.clauses(doc_id or None), key=lambda c: (c.doc_id, c.seq)):
+            for p in c.path:
+                seen.setdefault(p, None)
+        return list(seen)
+
+    def browse_html(self, doc_id: str | None) -> str:
+        doc = self.library.document(doc_id) if doc_id else None
+        if doc is None:
+            if not self.documents():
+                return render.message_card("知识库中还没有文件。请在“文件管理”中上传。")
+            return render.message_card("请选择一个文件。")
+        rows = self._rows_by_clause(doc.doc_id)
+        return render.document_tree(doc, self.library.clauses(doc.doc_id), self.library.store.counts(doc.doc_id),
+                                    render.validity_summary(doc), lambda cid: rows[cid].task if cid in rows else None)
+
+    def documents_html(self) -> str:
+        return render.documents_table([(d, self.library.store.counts(d.doc_id)) for d in self.documents()])
+
+    def summary_text(self) -> str:
+        docs = self.documents()
+        clauses = sum(self.library.store.counts(d.doc_id)[0] for d in docs)
+        return f"已收录 {len(docs)} 个文件、{clauses} 条条款、{len(self.library.units())} 个单位"
+
+    # -- uploads --------------------------------------------------------------------------------------
+    def check_upload(self, src: Path, name: str) -> None:
+        suffix = Path(name).suffix.lower()
+        if suffix not in ALLOWED_SUFFIXES:
+            kind = suffix or "（无扩展名）"
+            raise UploadError(f"不支持的文件类型 {kind}，请上传 {' '.join(ALLOWED_SUFFIXES)} 文件")
+        if not src.is_file():
+            raise UploadError("上传的文件已不存在，请重新上传")
+        size = src.stat().st_size
+        if size == 0:
+            raise UploadError("文件为空")
+        if size > self.max_bytes:
+            raise UploadError(f"文件大小 {_mb(size)} 超过上限 {_mb(self.max_bytes)}")
+
+    def store_upload(self, src: str | Path, original_name: str | None = None) -> tuple[Path, str]:
+        """Copy an uploaded file under <kb>/uploads/<random>/<safe name>; returns (stored path, display name)."""
+        src = Path(src)
+        name = display_name(original_name or src.name)
+        self.check_upload(src, name)
+        folder = self.upload_dir / uuid.uuid4().hex[:16]
+        dest = folder / f"{safe_stem(name)}{Path(name).suffix.lower()}"
+        root = self.upload_dir.resolve()
+        if root not in dest.resolve().parents:  # belt and braces: nothing escapes the uploads folder
+            raise UploadError("文件名不合法")
+        folder.mkdir(parents=True, exist_ok=False)
+        shutil.copyfile(src, dest)
+        return dest, name
+
+    def ingest_uploads(self, files: Sequence[tuple[str | Path, str | None]],
+                       progress: Callable[[float, str], None] | None = None) -> list[dict]:
+        """Store, read and index each uploaded file; one report dict per file (name, ok, counts or error)."""
+        say = progress or (lambda _f, _d: None)
+        reports: list[dict] = []
+        if len(files) > MAX_UPLOAD_FILES:
+            return [{"name": "（多个文件）", "ok": False, "error": f"一次最多上传 {MAX_UPLOAD_FILES} 个文件"}]
+        with self._write_lock:
+            any_ok = False
+            for i, (src, original) in enumerate(files):
+                name = display_name(original or Path(src).name)
+                say(i / (len(files) + 1), f"正在读取 {name}（{i + 1}/{len(files)}）")
+                try:
+                    dest, name = self.store_upload(src, original)
+                except PolicyKBError as exc:
+                    reports.append({"name": name, "ok": False, "error": str(exc)})
+                    continue
+                except OSError as exc:
+                    log.exception("upload copy failed")
+                    reports.append({"name": name, "ok": False, "error": f"保存文件失败（{exc.strerror or exc}）"})
+                    continue
+                result = self.library.ingest([dest])[0]
+                data = result.to_dict()
+                data["name"] = name
+                if data.get("error"):
+                    data["error"] = data["error"].replace(str(dest), name)
+                if not result.ok:
+                    shutil.rmtree(dest.parent, ignore_errors=True)
+                any_ok = any_ok or result.ok
+                reports.append(data)
+            if any_ok:
+                say(len(files) / (len(files) + 1), "正在重建检索索引")
+                self.answerer.retriever.index()
+            say(1.0, "完成")
+        return reports
+
+    def remove(self, doc_id: str | None) -> str:
+        """Remove a document and rebuild the index; returns a Chinese message."""
+        doc = self.library.document(doc_id) if doc_id else None
+        if doc is None:
+            return "请先选择要删除的文件。"
+        with self._write_lock:
+            removed = self.library.remove(doc.doc_id)
+            if not removed:
+                return f"文件《{doc.title}》已不在知识库中。"
+            source = Path(doc.source_path)
+            try:
+                if self.upload_dir.resolve() in source.resolve().parents:
+                    shutil.rmtree(source.parent, ignore_errors=True)
+            except OSError:
+                pass
+            if not self.library.is_empty():
+                self.answerer.retriever.index()
+        return f"已删除《{doc.title}》{doc.number}。"
