@@ -65,10 +65,16 @@ class Retriever:
     def _kb_version(self) -> str:
         return f"schema1-gen{self.library.generation}"
 
-    def index(self) -> HybridIndex:
+    def index(self, wait: bool = True) -> HybridIndex:
+        """The index for the current store generation; with `wait=False`, while another thread
+        rebuilds it, the previous index keeps serving (readers never block on an upload)."""
         generation = self.library.generation
         if self._index is not None and self._index_generation == generation:
             return self._index
+        if not wait and self._index is not None and not self._lock.acquire(blocking=False):
+            return self._index
+        if not wait and self._index is not None:
+            self._lock.release()
         with self._lock:
             if self._index is not None and self._index_generation == generation:
                 return self._index
@@ -85,7 +91,7 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[tuple[Clause, float]]:
         """Ranked clauses for a query, filters applied before ranking."""
-        index = self.index()
+        index = self.index(wait=False)
         allowed = self._allowed(filters) if filters else None
         hits = index.search(query, k=k, allowed_ids=allowed, mode=mode)
         out = []

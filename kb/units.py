@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 # 〔责任单位：…〕  （牵头单位：…，责任单位：…）  牵头单位：…。责任单位：…。
 _BRACKET = re.compile(r"[〔（]((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门)[：:][^〔〕（）]*(?:（[^（）]*）[^〔〕（）]*)*)[〕）]")
 _INLINE = re.compile(r"(牵头|责任|配合|协办|参与)(?:单位|部门)[：:]([^。；〕]+)")
+# "由市数据局牵头，市政务服务中心、市财政局配合" closing a clause
+_LED_BY = re.compile(r"由([^，。；：由]{2,40}?)牵头(?:负责)?(?:，([^，。；：]{2,80}?)(?:等单位|等部门)?(?:配合|参与|协同|协助))?[。；]?\s*$")
 _ROLE_SPLIT = re.compile(r"[，；,;]?\s*((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门))[：:]")
 FIRST_IS_LEAD = re.compile(r"列(?:首位|第一位|第一)(?:的|者)?为牵头单位|排名第一的为牵头单位|排在首位的为牵头单位|第一个为牵头单位")
 COMMA_IS_LEAD = re.compile(r"逗号前(?:的)?为牵头单位")
@@ -58,7 +60,11 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
     else:
         inline = list(_INLINE.finditer(text))
         if not inline:
-            return None
+            led = _LED_BY.search(text.strip())
+            if not led:
+                return None
+            return Responsibility(lead=split_units(led.group(1)), shared=split_units(led.group(2) or ""),
+                                  start=led.start())
         start = inline[0].start()
         body = text[start:]  # each role's units end at its own full stop, below
     roles: dict[str, list[str]] = {}

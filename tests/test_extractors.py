@@ -78,3 +78,9 @@ def test_header_from_a_notice():
     assert header.number == "赣市发〔2022〕5号"
     assert header.title == "关于做优数字经济的实施方案"
     assert header.issuer == "中共赣州市委、赣州市人民政府"
+
+
+def test_led_by_phrase_closing_a_clause():
+    resp = find_responsibility("加快建设数据平台。由市数据局牵头，市政务服务中心、市财政局配合。")
+    assert resp.lead == ["市数据局"] and resp.shared == ["市政务服务中心", "市财政局"]
+    assert find_responsibility("全市由市委统一领导，统一部署。") is None

@@ -86,3 +86,19 @@ def test_units_table(tmp_path, ganzhou_txt):
     units = lib.units()
     leads = [c.label for c in units["市行政审批局"]["lead"]]
     assert "附件 17" in leads and len(leads) == 6
+
+
+def test_readers_never_see_an_open_write(tmp_path, ganzhou_txt):
+    import threading
+
+    lib = _lib(tmp_path)
+    seen: list[int] = []
+    with lib.store.transaction() as cur:
+        cur.execute(
+            "INSERT INTO documents VALUES ('dX','t','','','','p','txt','h','text','[]','[]','2026-11-29')"
+        )
+        reader = threading.Thread(target=lambda: seen.append(len(lib.store.documents())))
+        reader.start()
+        reader.join()
+    assert seen == [0]
+    assert len(lib.store.documents()) == 1
