@@ -91,13 +91,16 @@ def task_name(library: Library, clause: Clause, limit: int = 36) -> str:
     return short(strip_marker(clause.title) or clause.text, limit)
 
 
-def pick(ctx: Context, want, top: int = 10) -> Clause | None:
-    """The best of the first `top` hits that `want` accepts: word coverage first, rank second."""
+def pick(ctx: Context, want, top: int = 10, prefer=None, bonus: float = 0.15) -> Clause | None:
+    """The best of the first `top` hits that `want` accepts: word coverage first, rank second;
+    clauses `prefer` accepts get `bonus` (a target clause for a target question)."""
     best, best_score = None, -1.0
     for rank, (clause, _score) in enumerate(ctx.hits[:top]):
         if not want(clause):
             continue
         score = ctx.coverage(clause) + 0.3 / (rank + 1)
+        if prefer is not None and prefer(clause):
+            score += bonus
         if score > best_score:
             best, best_score = clause, score
     return best
@@ -105,3 +108,17 @@ def pick(ctx: Context, want, top: int = 10) -> Clause | None:
 
 def confident(ctx: Context, clause: Clause | None) -> bool:
     return clause is not None and ctx.coverage(clause) >= ctx.threshold
+
+
+def matching_phrase(ctx: Context, text: str, limit: int = 40) -> str:
+    """The phrase of `text` (split at ，；。) that holds most of the question: the subject to name."""
+    phrases = [p for p in re.split(r"[，；。]", clean(text)) if p.strip()]
+    if not phrases:
+        return short(text, limit)
+    best = max(phrases, key=lambda p: ctx.stats.sentence_score(ctx.grams, p))
+    return best if len(best) <= limit else best[:limit] + "…"
+
+
+def sentence_coverage(ctx: Context, sentence: str) -> float:
+    total = sum(ctx.stats.idf(g) for g in ctx.grams)
+    return ctx.stats.sentence_score(ctx.grams, sentence) / total if total else 0.0

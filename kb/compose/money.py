@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 from kb import intent as I
 from kb.amounts import CAP, MONEY, PERCENT, to_yuan
-from kb.compose.common import MONEY_OR_RATE, Context, Draft, best_sentence, clean, confident, sentences, short
+from kb.compose.common import (
+    MONEY_OR_RATE,
+    Context,
+    Draft,
+    best_sentence,
+    clean,
+    confident,
+    sentence_coverage,
+    sentences,
+    short,
+)
 from kb.figures import format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
@@ -48,19 +58,28 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
             groups.setdefault(t.group, []).append(t)
     if not groups:
         return None
-    scored = sorted(groups, key=lambda g: -ctx.stats.sentence_score(ctx.grams, g))
-    group = scored[0]
-    if len(scored) > 1 and ctx.stats.sentence_score(ctx.grams, scored[0]) == ctx.stats.sentence_score(ctx.grams, scored[1]):
-        group = _closest_group(ctx, scored)
-    ladder = sorted(groups[group], key=lambda t: t.condition_value)
-    reached = [t for t in ladder if t.condition_value <= given[0]]
-    score = ctx.stats.sentence_score(ctx.grams, group) + 1.0
-    who = short(group, 60)
-    if reached:
-        t = reached[-1]
-        return _Rule(score, f"按该条款，{who}{t.condition}的，一次性奖励{t.reward}。[1]", [])
-    t = ladder[0]
-    return _Rule(score, f"按该条款，{who}最低档为{t.condition}（奖励{t.reward}），所述金额尚未达到奖励标准。[1]", [])
+    scores = {g: ctx.stats.sentence_score(ctx.grams, g) for g in groups}
+    top = max(scores.values())
+    # the question names one kind of applicant, or none: then every ladder is answered
+    chosen = [g for g in groups if scores[g] == top]
+    parts = []
+    for group in chosen:
+        ladder = sorted(groups[group], key=lambda t: t.condition_value)
+        reached = [t for t in ladder if t.condition_value <= given[0]]
+        who = _subject(group)
+        if reached:
+            t = reached[-1]
+            parts.append(f"{who}{t.condition}的，一次性奖励{t.reward}")
+        else:
+            t = ladder[0]
+            parts.append(f"{who}最低档为{t.condition}（奖励{t.reward}），所述金额尚未达到")
+    return _Rule(top + 1.0, "按该条款，" + "；".join(parts) + "。[1]", [])
+
+
+def _subject(group: str) -> str:
+    """"集成电路、智能设备…等数字产品制造业企业年度营业收入首次达到" -> "数字产品制造业企业年度营业收入首次达到"."""
+    tail = re.split(r"等(?=[^等]*企业)", group)[-1]
+    return tail if len(tail) <= 40 else short(group, 40)
 
 
 def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
@@ -76,19 +95,6 @@ def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
     return _Rule(ctx.stats.sentence_score(ctx.grams, t.group) + 2.0,
                  f"按该条款，{subject}中{t.condition}给予{t.reward}。[1]", [])
 
-
-def _closest_group(ctx: Context, groups: list[str]) -> str:
-    """Break a tie between ladders by meaning (芯片 -> 集成电路…制造业) with the dense model."""
-    try:
-        from indexing import get_embedder
-        from kb.retriever import DEFAULT_MODEL
-
-        embedder = get_embedder(DEFAULT_MODEL)
-        q = embedder.embed_queries([ctx.question])[0]
-        vectors = embedder.embed_passages(groups)
-        return groups[int((vectors @ q).argmax())]
-    except Exception:  # the model is an optimisation here; the first ladder is a sound default
-        return groups[0]
 
 
 def _choose_percent(ctx: Context, sentence: str) -> tuple[str, float] | None:
@@ -207,10 +213,12 @@ def incentive(ctx: Context) -> Draft | None:
         rule, clause = max(rules, key=lambda rc: rc[0].score)
         text, derived = rule.text, rule.derived
     else:
-        weight = 0.25 * sum(ctx.stats.idf(g) for g in ctx.grams)
-        sentence = best_sentence(ctx, clause, MONEY_OR_RATE, bonus=weight)
+        # a sum of money wins only where the sentence also holds the question ("上市" must be in it)
+        plain = best_sentence(ctx, clause)
+        paid = best_sentence(ctx, clause, MONEY_OR_RATE, only_preferred=True)
+        sentence = paid if sentence_coverage(ctx, paid) >= 0.7 * sentence_coverage(ctx, plain) else plain
         text, derived = f"{sentence}[1]", []
     payer = _PAYER.search(clause.text)
-    if payer and clean(payer.group(0)) not in text:
+    if payer and clean(payer.group(0)) not in text and MONEY_OR_RATE.search(text):
         text += f"{clean(payer.group(0))}。"
     return Draft(I.INCENTIVE, text, [clause], derived)

@@ -23,7 +23,8 @@ def validity(ctx: Context) -> Draft | None:
         if confident(ctx, dated):
             prefer = _SPAN if _SPAN.search(dated.text) else _DATED
             return Draft(I.VALIDITY, f"{best_sentence(ctx, dated, prefer, only_preferred=True)}[1]", [dated])
-    doc = ctx.library.document(ctx.doc_id or clause.doc_id)
+    doc = ctx.library.document(ctx.doc_id) if ctx.doc_id else _document_asked(ctx)
+    doc = doc or ctx.library.document(clause.doc_id)
     if doc is None or not doc.validity:
         if confident(ctx, clause) and _DATED.search(clause.text):
             return Draft(I.VALIDITY, f"{best_sentence(ctx, clause, _DATED, bonus=2.0)}[1]", [clause])
@@ -37,7 +38,8 @@ def validity(ctx: Context) -> Draft | None:
     if in_force is None:
         text = f"{statement.text.rstrip('。')}。[1]"
     else:
-        text = f"{note}。[1]"
+        # about the policy as a whole, the note speaks of the part, not of "该条款"
+        text = f"{note.replace('该条款所属', '') if topical is holder else note}。[1]"
         if holder is not None and statement.text not in text:
             text += f"原文：{statement.text.rstrip('。')}。"
     if len(cited) > 1:
@@ -56,8 +58,27 @@ def _period_words(statement) -> list[str]:
 
 
 def target(ctx: Context) -> Draft | None:
-    clause = pick(ctx, lambda c: bool(_TARGET.search(c.text)))
+    clause = pick(ctx, lambda c: bool(_TARGET.search(c.text)), prefer=lambda c: bool(c.targets))
     if not confident(ctx, clause):
         return None
     assert clause is not None
     return Draft(I.TARGET, f"{best_sentence(ctx, clause, _TARGET, bonus=0.5)}[1]", [clause])
+
+
+def _document_asked(ctx: Context):
+    """Among the documents of the first hits, the one whose validity statement fits the question best
+    ("政策措施的有效期" -> the plan whose statement covers its 政策措施)."""
+    best, best_score = None, -1.0
+    seen: set[str] = set()
+    for rank, (clause, _) in enumerate(ctx.hits[:10]):
+        if clause.doc_id in seen:
+            continue
+        seen.add(clause.doc_id)
+        doc = ctx.library.document(clause.doc_id)
+        if doc is None or not doc.validity:
+            continue
+        statement = " ".join(v.text + v.scope for v in doc.validity)
+        score = ctx.stats.sentence_score(ctx.grams, statement) + ctx.coverage(clause) + 0.3 / (rank + 1)
+        if score > best_score:
+            best, best_score = doc, score
+    return best

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kb import intent as I
-from kb.compose.common import Context, Draft, confident, pick, row_of, short, strip_marker
+from kb.compose.common import Context, Draft, confident, matching_phrase, pick, row_of, short, strip_marker
 from kb.models import TASK_ROW, Clause
 
 # "市委组织部为人才保障专班牵头单位"  "市民政部门是本市…的主管部门"  "由市经济合作工作领导小组办公室考核并提出…"
@@ -63,7 +63,7 @@ def who_leads(ctx: Context) -> Draft | None:
                 lead, shared = row_clause.lead_units, row_clause.responsible_units
     first = cited[0]
     row = row_of(ctx.library, first)
-    subject = short(row.content or row.task) if row else short(strip_marker(first.title) or first.text)
+    subject = matching_phrase(ctx, row.content or row.task) if row else short(strip_marker(first.title) or first.text)
     if lead:
         text = f"{subject}由{'、'.join(lead)}牵头"
         text += f"，{'、'.join(shared)}为责任单位。[1]" if shared else "。[1]"
