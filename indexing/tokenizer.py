@@ -123,6 +123,17 @@ class Tokenizer:
 
     __call__ = tokenize
 
+    def boundaries(self, text: str) -> set[int]:
+        """Offsets where jieba (precise mode) puts a word boundary in ``text``."""
+        cuts = {0, len(text)}
+        for _word, start, end in self._jieba.tokenize(text):
+            cuts.update((start, end))
+        return cuts
+
+    def is_word(self, word: str) -> bool:
+        """A word of the dictionary (jieba's plus the domain terms), as opposed to a typing slip."""
+        return self._jieba.FREQ.get(word, 0) > 0
+
     def words(self, text: str) -> list[str]:
         """Whole words of ``text`` (precise mode, no search-mode sub-words), stop words dropped, no repeats.
 

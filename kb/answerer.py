@@ -26,6 +26,7 @@ from kb.library import Library
 from kb.models import PREAMBLE, Answer, Citation, Clause
 from kb.retriever import Filters, Retriever, domain_terms
 from kb.synonyms import formalise
+from kb.typos import TypoFixer
 
 MAX_QUESTION_CHARS = 500
 # Share of the question's IDF-weighted content a clause must hold before it counts as an answer.
@@ -43,6 +44,8 @@ class Answerer:
         self.threshold = threshold
         self._stats: GramStats | None = None
         self._stats_generation = -1
+        self._typos: TypoFixer | None = None
+        self._typos_generation = -1
         self._lock = threading.Lock()
 
     # -- public API ------------------------------------------------------------------------------
@@ -57,7 +60,8 @@ class Answerer:
         number = DOC_NUMBER.fullmatch(question.strip("？?。 "))
         if number:
             return self._document_by_number(number.group(1))
-        formal = formalise(question)
+        typed_right, fixes = self._typo_fixer().fix(question)
+        formal = formalise(typed_right)
         unit = self._unit_in(question)
         doc_id = (filters.doc_id if filters else None) or self._document_in(question)
         intent = I.detect_intent(formal, unit)
@@ -71,8 +75,12 @@ class Answerer:
                       unit=unit, doc_id=doc_id, words=stats.question_words(formal))
         draft = self._compose(intent, ctx)
         if draft is None or not draft.found:
-            return self._not_found(question, intent, hits)
-        return self._finish(question, draft, hits)
+            answer = self._not_found(question, intent, hits)
+        else:
+            answer = self._finish(question, draft, hits)
+        if fixes:
+            answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in fixes))
+        return answer
 
     # -- helpers ---------------------------------------------------------------------------------
     @staticmethod
@@ -97,6 +105,17 @@ class Answerer:
                     self._stats_generation = generation
         assert self._stats is not None
         return self._stats
+
+    def _typo_fixer(self) -> TypoFixer:
+        generation = self.library.generation
+        if self._typos is None or self._typos_generation != generation:
+            with self._lock:
+                if self._typos is None or self._typos_generation != generation:
+                    clauses = self.library.clauses()
+                    self._typos = TypoFixer([c.text for c in clauses], Tokenizer(domain_terms(clauses)))
+                    self._typos_generation = generation
+        assert self._typos is not None
+        return self._typos
 
     def _unit_in(self, question: str) -> str | None:
         """A KB unit named in the question, also by its short form (行政审批局 -> 市行政审批局)."""
