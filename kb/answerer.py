@@ -24,6 +24,7 @@ from kb.grounding import ungrounded
 from kb.header import DOC_NUMBER
 from kb.library import Library
 from kb.models import PREAMBLE, Answer, Citation, Clause
+from kb.normalize import fold
 from kb.retriever import Filters, Retriever, domain_terms
 from kb.synonyms import formalise
 from kb.typos import TypoFixer
@@ -32,6 +33,8 @@ MAX_QUESTION_CHARS = 500
 # Share of the question's IDF-weighted content a clause must hold before it counts as an answer.
 # Calibrated on the dev split of eval/gold (see eval/results/); below it the answer is "not found".
 DEFAULT_THRESHOLD = 0.55
+# the IDF mass below which a question holds nothing distinctive to look for ("1", "政策")
+MIN_QUESTION_MASS = 3.0
 _GENERIC_TITLE = re.compile(r"关于|印发|进一步|实施方案|行动方案|实施意见|实施细则|管理办法|实施办法|若干政策措施|若干措施|若干政策|的|通知|广州市|广安市|赣州市|天津市|（试行）")
 
 
@@ -57,7 +60,7 @@ class Answerer:
         question = self._clean(question)
         if not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", question):
             return Answer(question, False, I.KEYWORD, "问题中没有可检索的文字，请用中文描述您要查询的政策内容。", [])
-        number = DOC_NUMBER.fullmatch(question.strip("？?。 "))
+        number = DOC_NUMBER.fullmatch(re.sub(r"（(\d{4})）", r"〔\1〕", fold(question)).strip("？?。 "))
         if number:
             return self._document_by_number(number.group(1))
         typed_right, fixes = self._typo_fixer().fix(question)
@@ -73,6 +76,11 @@ class Answerer:
         stats = self._gram_stats()
         ctx = Context(formal, content_grams(formal), stats, hits, self.library, self.threshold,
                       unit=unit, doc_id=doc_id, words=stats.question_words(formal))
+        mass = sum(stats.idf(g) for g in ctx.grams)
+        if mass < MIN_QUESTION_MASS and not unit:  # "1", "的" … nothing to look for
+            answer = self._not_found(question, intent, hits)
+            answer.answer = "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。"
+            return answer
         draft = self._compose(intent, ctx)
         if draft is None or not draft.found:
             answer = self._not_found(question, intent, hits)
@@ -87,7 +95,8 @@ class Answerer:
     def _clean(text: str) -> str:
         if text is None or not str(text).strip():
             raise QuestionError("问题为空，请输入要查询的内容。")
-        text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", str(text)).strip()
+        text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]", "", str(text))  # controls, lone surrogates
+        text = re.sub(r"<[^<>]{0,200}>", " ", text).strip()  # markup pasted from a web page
         if len(text) > MAX_QUESTION_CHARS:
             raise QuestionError(f"问题过长（{len(text)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内。")
         if not text:

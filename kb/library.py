@@ -91,6 +91,8 @@ class Library:
     def _ingest_one(self, path: Path, display_name: str | None = None) -> IngestReport:
         name = display_name or str(path)
         try:
+            if "\x00" in name:
+                raise ReadError(name.replace("\x00", "\\0"), "文件名中含有非法字符（NUL），请重命名后再导入")
             if not path.exists():
                 raise ReadError(name, "文件不存在")
             result = read_file(path, max_bytes=self.max_bytes)

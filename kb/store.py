@@ -67,19 +67,32 @@ class Store:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
+            try:
+                conn.execute("PRAGMA foreign_keys = ON")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = FULL")
+            except sqlite3.DatabaseError:
+                conn.close()
+                raise
             self._local.conn = conn
             with self._connections_lock:
                 self._connections.append(conn)
         return conn
 
     def _check_version(self) -> None:
-        has_meta = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        try:
+            has_meta = self._conn.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise KBVersionError(
+                f"{self.path} 不是 policykb 知识库（{exc}）。请删除该文件后重新导入文件（policykb ingest），"
+                f"或使用 --kb 指定新的目录。"
+            ) from exc
         if has_meta:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            found = int(row[0]) if row else None
+            found = int(row[0]) if row and str(row[0]).isdigit() else (row[0] if row else None)
             if found != SCHEMA_VERSION:
                 raise KBVersionError(
                     f"知识库 {self.path} 的数据格式版本为 {found}，本程序需要版本 {SCHEMA_VERSION}。"

@@ -38,7 +38,10 @@ def display_name(raw: str | None) -> str:
     """An uploaded name fit to show: no directories, no NUL or control characters, no leading dots."""
     name = re.split(r"[\\/]", str(raw or ""))[-1]
     name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip().lstrip(".").strip()
-    return name[:120] or "未命名文件"
+    if len(name) > 120:  # keep the extension: it decides whether the file is accepted
+        suffix = Path(name).suffix[:10]
+        name = name[: 120 - len(suffix)] + suffix
+    return name or "未命名文件"
 
 
 def safe_stem(name: str) -> str:

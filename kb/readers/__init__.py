@@ -11,12 +11,15 @@ from pathlib import Path
 from kb.errors import ReadError
 from kb.readers.detect import sniff
 from kb.readers.result import DEFAULT_MAX_BYTES, ReadResult
+from kb.readers.tables import TableTooLargeError
 
 __all__ = ["DEFAULT_MAX_BYTES", "ReadResult", "read_bytes", "read_file"]
 
 
 def read_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
     """Read a file from disk; the size limit is checked before the file is loaded."""
+    if "\x00" in str(path):
+        raise ReadError(str(path).replace("\x00", "\\0"), "文件名中含有非法字符（NUL），请重命名后再导入")
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -40,6 +43,13 @@ def read_bytes(data: bytes, name: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
     if not data.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise ReadError(name, "文件为空" if not data else "文件为空（只有空白字符）")
     kind = sniff(data)
+    try:
+        return _read_kind(data, name, kind)
+    except TableTooLargeError as exc:
+        raise ReadError(name, f"表格过大（合并单元格展开后{exc}），文件可能已损坏") from exc
+
+
+def _read_kind(data: bytes, name: str, kind: str) -> ReadResult:
     if kind == "pdf":
         from kb.readers.pdf import read_pdf
 

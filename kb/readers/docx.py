@@ -77,6 +77,10 @@ def _cell_text(tc) -> str:
     return " ".join(s.strip() for s in " ".join(lines).split("\n") if s.strip())
 
 
+# no policy table is wider than this; a larger gridSpan is a malformed or hostile file
+MAX_COLUMNS = 64
+
+
 def _table_lines(tbl) -> list[str]:
     """One line per w:tr; gridSpan repeats a cell across columns, vMerge repeats it downwards."""
     rows: list[list[tuple[str, int, int]]] = []
@@ -85,7 +89,7 @@ def _table_lines(tbl) -> list[str]:
         cells: list[tuple[str, int, int]] = []
         marks: list[str | None] = []
         trpr = tr.find(_W + "trPr")
-        before = _int_val(trpr.find(_W + "gridBefore")) if trpr is not None else 0
+        before = min(_int_val(trpr.find(_W + "gridBefore")), MAX_COLUMNS) if trpr is not None else 0
         for _ in range(before):
             cells.append(("", 1, 1))
             marks.append(None)
@@ -100,7 +104,7 @@ def _table_lines(tbl) -> list[str]:
                 span = 1
                 mark = None
                 if tcpr is not None:
-                    span = max(1, _int_val(tcpr.find(_W + "gridSpan")) or 1)
+                    span = min(max(1, _int_val(tcpr.find(_W + "gridSpan")) or 1), MAX_COLUMNS)
                     vm = tcpr.find(_W + "vMerge")
                     if vm is not None:
                         mark = vm.get(_W + "val") or "continue"

@@ -17,6 +17,14 @@ def row_line(cells: list[str]) -> str:
     return "\t".join(clean_cell(c) for c in cells)
 
 
+MAX_COLUMNS = 64
+MAX_CELLS = 200_000
+
+
+class TableTooLargeError(ValueError):
+    """A table whose merged cells would expand past MAX_CELLS: malformed or hostile."""
+
+
 def fill_grid(rows: list[list[tuple[str, int, int]]]) -> list[list[str]]:
     """Expand (text, rowspan, colspan) cells into a full grid, copying merged values.
 
@@ -25,14 +33,20 @@ def fill_grid(rows: list[list[tuple[str, int, int]]]) -> list[list[str]]:
     """
     grid: dict[tuple[int, int], str] = {}
     width = 0
+    n_rows = len(rows)
     for r, cells in enumerate(rows):
         c = 0
         for text, rowspan, colspan in cells:
             while (r, c) in grid:
                 c += 1
-            for dr in range(max(rowspan, 1)):
-                for dc in range(max(colspan, 1)):
+            # a span never reaches past the table's own rows, nor wider than any real table
+            down = min(max(rowspan, 1), n_rows - r)
+            across = min(max(colspan, 1), MAX_COLUMNS)
+            for dr in range(down):
+                for dc in range(across):
                     grid.setdefault((r + dr, c + dc), text)
-            c += max(colspan, 1)
+            c += across
             width = max(width, c)
-    return [[grid.get((r, c), "") for c in range(width)] for r in range(len(rows))]
+            if len(grid) > MAX_CELLS:
+                raise TableTooLargeError(f"more than {MAX_CELLS} cells")
+    return [[grid.get((r, c), "") for c in range(width)] for r in range(n_rows)]
