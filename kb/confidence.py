@@ -19,8 +19,11 @@ _FILLER = re.compile(
     r"请问|你好|您好|我们|我司|我家|咱们|公司|单位的?|想问|问一下|一下|能不能|可不可以|可以|是否|有没有|多少钱|多少|什么|哪些|哪个|哪几|"
     r"几个|几项|几天|几年|怎么|如何|为啥|为什么|谁|吗|呢|吧|啊|呀|嘛|了|的|是|在|有|和|与|及|要|能|拿|给|还|都|该|这个|那个|那条|这条|"
     r"条款|政策|规定|文件|方案|一共|具体|相关|关于|情况|现在|目前|今年|知道|告诉|说说|查一?查|找一?找|帮忙|麻烦|那事|那件事|这事|事儿|"
-    r"负责|牵头|部门|管|啥|咋|多大|多久|多长|几|个|目标|指标|是多少"
+    r"负责|牵头|部门|管|啥|咋|多大|多久|多长|几|个|目标|指标|是多少|才行|才能|才可以|是不是|对不对|哪里|哪儿"
 )
+
+
+_USER_FIGURE = re.compile(r"(?!(?:19|20)\d\d$)\d+(?:\.\d+)?%?")
 
 
 def content_grams(question: str) -> list[str]:
@@ -28,6 +31,8 @@ def content_grams(question: str) -> list[str]:
     text = _FILLER.sub(" ", question)
     grams: list[str] = []
     for run in re.findall(r"[\u4e00-\u9fff]+|[A-Za-z0-9.%+]+", text):
+        if _USER_FIGURE.fullmatch(run):
+            continue  # the applicant's own figures (1500万, 10%) are inputs, not what to look for
         if re.match(r"[A-Za-z0-9]", run):
             grams.append(run.lower())
         elif len(run) == 1:
@@ -69,7 +74,7 @@ class GramStats:
 
     def question_words(self, question: str) -> list[str]:
         words = self.tokenizer.words(_FILLER.sub(" ", question))
-        return [w for w in words if len(w) >= 2 or re.match(r"[a-z0-9]", w)]
+        return [w for w in words if (len(w) >= 2 or re.match(r"[a-z0-9]", w)) and not _USER_FIGURE.fullmatch(w)]
 
     def word_idf(self, word: str) -> float:
         if word not in self._word_df:

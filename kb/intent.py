@@ -14,10 +14,11 @@ KEYWORD = "keyword"
 
 INTENTS = (WHO_LEADS, UNIT_TASKS, INCENTIVE, VALIDITY, TARGET, CONDITION, KEYWORD)
 
-_WHO = re.compile(r"谁(?:来|在)?(?:牵头|负责|主管|管|抓|主抓|承办|办|考核|审核|出面|统筹)|由谁|归口|主管部门|哪个(?:部门|单位|局)|哪些(?:部门|单位)|由谁|牵头单位|牵头部门|责任单位|配合单位|归谁|谁家|找谁|什么部门|啥部门|哪家单位|主管部门")
+_WHO = re.compile(r"谁(?:来|在)?(?:牵头|负责|主管|管|抓|主抓|承办|办|考核|审核|出面|统筹|制定|定|兑现)|谁来|由谁|归口|主管部门|哪个(?:部门|单位|局)|哪些(?:部门|单位)|由谁|牵头单位|牵头部门|责任单位|配合单位|归谁|谁家|找谁|什么部门|啥部门|哪家单位|主管部门")
 _TASKS = re.compile(r"(?:负责|牵头|承担|参与|管|干|做)(?:了|的)?.{0,12}?(?:哪些|什么|啥|几项|多少项|哪几项|任务|工作)|(?:哪些|什么)(?:任务|工作|职责|事)|职责|任务清单|都负责|都管|有哪些任务|分工")
+_AMOUNT_ASKED = re.compile(r"多少|能拿|可以拿|能领|能得|怎么算|如何计算|几折|比例|标准是|上限|最高")
 _MONEY = re.compile(r"多少钱|奖励|补贴|奖补|补助|资助|扶持|能拿|可以拿|给多少|拿多少|奖多少|补多少|多少万|多少元|资金支持|怎么算|如何计算|能领|能得|兑现")
-_VALID = re.compile(r"还执行|还在执行|现在还|还算数|仍然有效|还管用|还能用|哪几天|哪天|几号|什么时间|实施时间|有效期|还有效|是否有效|有效吗|过期|失效|到期|什么时候(?:开始|施行|执行|实施|截止|结束)|何时|施行日期|期限|截止|还能(?:申请|申报|享受)|还可以(?:申请|申报|享受)|还在执行|还适用|现行")
+_VALID = re.compile(r"哪年到哪年|到哪年|截至哪年|几年有效|还能申报|还能兑现|还能申请|还能享受|还执行|还在执行|现在还|还算数|仍然有效|还管用|还能用|哪几天|哪天|几号|什么时间|实施时间|有效期|还有效|是否有效|有效吗|过期|失效|到期|什么时候(?:开始|施行|执行|实施|截止|结束)|何时|施行日期|期限|截止|还能(?:申请|申报|享受)|还可以(?:申请|申报|享受)|还在执行|还适用|现行")
 _TARGET = re.compile(r"多大规模|多少个|几个|标杆|打造什么|定位|目标|到20\d\d年|20\d\d年(?:前|底)?(?:要)?(?:达到|实现|建成)|达到多少|力争|规划|要建多少|占比|比重")
 # asked about the condition even when the question names the money: "干多久才能领补贴"
 _STRONG_COND = re.compile(r"多久才|多久就|几年才|几年就|多长时间|什么条件|哪些条件|参与条件|申报条件|申请条件|资格|门槛|满足什么|要求是|有什么要求")
@@ -33,6 +34,10 @@ def detect_intent(question: str, unit_in_question: str | None = None) -> str:
         return WHO_LEADS
     if _STRONG_COND.search(q):
         return CONDITION
+    # "会展补贴政策是哪年到哪年" asks when, not how much; "过10亿能拿多少？还有效吗" asks both (money
+    # first, the validity note follows)
+    if _VALID.search(q) and not _AMOUNT_ASKED.search(q):
+        return VALIDITY
     if _MONEY.search(q):
         return INCENTIVE
     if _VALID.search(q):

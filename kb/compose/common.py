@@ -52,6 +52,10 @@ def best_sentence(ctx: Context, clause: Clause, prefer: re.Pattern[str] | None =
     (with `only_preferred`, only those compete when there are any)."""
     best, best_score = "", -1.0
     pool = sentences(clause.text)
+    # "（一）医养结合补贴。" only names the clause; the sentences after it say something
+    heading_only = [s for s in pool if len(strip_marker(clean(s)).rstrip("。；")) <= 12]
+    if len(pool) > len(heading_only):
+        pool = [s for s in pool if s not in heading_only]
     if only_preferred and prefer is not None and any(prefer.search(s) for s in pool):
         pool = [s for s in pool if prefer.search(s)]
     for s in pool:
@@ -83,11 +87,12 @@ def row_of(library: Library, clause: Clause) -> TaskRow | None:
     return next((r for r in library.task_rows(clause.doc_id) if r.clause_id == clause.clause_id), None)
 
 
-def task_name(library: Library, clause: Clause, limit: int = 36) -> str:
-    """How a task reads in a list: the table row's 主要内容, else the clause's heading words."""
+def task_name(library: Library, clause: Clause, limit: int = 60) -> str:
+    """How a task reads in a list: the table row's 主要内容 (whole, up to `limit`), else the heading words."""
     row = row_of(library, clause)
     if row is not None:
-        return short(row.content or row.task, limit)
+        content = clean(row.content or row.task)
+        return content if len(content) <= limit else content[:limit] + "…"
     return short(strip_marker(clause.title) or clause.text, limit)
 
 

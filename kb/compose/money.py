@@ -90,10 +90,10 @@ def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
     named = [t for t in incentive.tiers if t.condition_value == 0 and len(t.condition) >= 2 and t.condition in ctx.question]
     if not named:
         return None
-    t = max(named, key=lambda t: len(t.condition))
-    subject = short(t.group, 60).rstrip("的，")
-    return _Rule(ctx.stats.sentence_score(ctx.grams, t.group) + 2.0,
-                 f"按该条款，{subject}中{t.condition}给予{t.reward}。[1]", [])
+    # every step the question names ("国家级…？省级呢"), in the clause's order
+    steps = "，".join(f"{t.condition}给予{t.reward}" for t in named)
+    subject = short(named[0].group, 60).rstrip("的，")
+    return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group) + 2.0, f"按该条款，{subject}：{steps}。[1]", [])
 
 
 

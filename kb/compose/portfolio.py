@@ -7,7 +7,7 @@ import re
 from kb import intent as I
 from kb.compose.common import Context, Draft, row_of, task_name
 from kb.confidence import content_grams
-from kb.models import TASK_ROW, Clause
+from kb.models import Clause
 
 _ROLE_WORDS = re.compile(r"牵头|负责|参与|配合|承担|任务|职责|工作|事项|哪些|哪几项|几项|什么|啥|都|了|的|在|里|中|方面|部分|有")
 
@@ -54,8 +54,9 @@ def unit_tasks(ctx: Context, unit: str) -> Draft | None:
         shared = [] if not narrowed_shared else shared
     if not lead and not shared:
         return None
-    # documents in order of how much of the unit's work they hold
-    docs = sorted({c.doc_id for c in lead + shared}, key=lambda d: -sum(c.doc_id == d for c in lead + shared))
+    # documents in the KB's own order (as listed by `policykb docs` and the UI)
+    order = {d.doc_id: i for i, d in enumerate(ctx.library.documents())}
+    docs = sorted({c.doc_id for c in lead + shared}, key=lambda d: order.get(d, len(order)))
     parts: list[str] = []
     cited: list[Clause] = []
     for doc_id in docs:
@@ -81,11 +82,5 @@ def unit_tasks(ctx: Context, unit: str) -> Draft | None:
     if len(docs) > 1:
         summary = f"{unit}共牵头{len(lead)}项、参与{len(shared)}项任务。"
     text = summary + "。".join(parts) + "。"
-    kinds = {c.kind for c in cited}
-    del kinds
     return Draft(I.UNIT_TASKS, text, cited, derived=[str(len(lead)), str(len(shared))] + [
         str(sum(c.doc_id == d for c in lead)) for d in docs] + [str(sum(c.doc_id == d for c in shared)) for d in docs])
-
-
-def is_row(clause: Clause) -> bool:
-    return clause.kind == TASK_ROW

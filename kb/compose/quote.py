@@ -6,12 +6,14 @@ import re
 
 from kb import intent as I
 from kb.compose.common import Context, Draft, best_sentence, confident, pick
+from kb.models import TASK_ROW
 
 _CONDITION = re.compile(r"达到|以上|以下|不低于|不少于|满|符合|须|应当|需|具备|条件|年满|累计")
 
 
 def quote(ctx: Context, intent: str) -> Draft | None:
-    clause = pick(ctx, lambda c: True)
+    # a body clause says more than the table row that restates it
+    clause = pick(ctx, lambda c: True, prefer=lambda c: c.kind != TASK_ROW, bonus=0.05)
     if not confident(ctx, clause):
         return None
     assert clause is not None

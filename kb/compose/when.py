@@ -62,7 +62,13 @@ def target(ctx: Context) -> Draft | None:
     if not confident(ctx, clause):
         return None
     assert clause is not None
-    return Draft(I.TARGET, f"{best_sentence(ctx, clause, _TARGET, bonus=0.5)}[1]", [clause])
+    sentence = best_sentence(ctx, clause, _TARGET, bonus=0.5)
+    if not re.search(r"\d{4}年", sentence):  # "——…比重达到45%左右": the year stands earlier in the clause
+        before = clause.text[: clause.text.find(sentence)] if sentence in clause.text else ""
+        years = re.findall(r"(?:力争)?到\d{4}年", before)
+        if years:
+            sentence = f"（{years[-1]}）{sentence}"
+    return Draft(I.TARGET, f"{sentence}[1]", [clause])
 
 
 def _document_asked(ctx: Context):
