@@ -54,3 +54,8 @@ def detect_intent(question: str, unit_in_question: str | None = None) -> str:
 def asks_validity(question: str) -> bool:
     """An incentive question that also asks whether the policy still applies."""
     return bool(_VALID.search(question))
+
+
+def asks_amount(question: str) -> bool:
+    """The question wants a figure ("给多少钱", "比例是多少"), not just whether there is a policy."""
+    return bool(_AMOUNT_ASKED.search(question))

@@ -217,6 +217,9 @@ def incentive(ctx: Context) -> Draft | None:
         plain = best_sentence(ctx, clause)
         paid = best_sentence(ctx, clause, MONEY_OR_RATE, only_preferred=True)
         sentence = paid if sentence_coverage(ctx, paid) >= 0.7 * sentence_coverage(ctx, plain) else plain
+        if I.asks_amount(ctx.question) and not MONEY_OR_RATE.search(sentence):
+            # asked for a figure, and the matching provision names none: the documents do not answer
+            return Draft(I.INCENTIVE, "", [clause], found=False)
         text, derived = f"{sentence}[1]", []
     payer = _PAYER.search(clause.text)
     if payer and clean(payer.group(0)) not in text and MONEY_OR_RATE.search(text):
