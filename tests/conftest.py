@@ -51,6 +51,14 @@ def built_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def kb_template(built_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's copy of the session's built KB (conftest.py): the shared one is never touched."""
+    copy = tmp_path_factory.mktemp("template") / "kb"
+    shutil.copytree(built_kb_dir, copy)
+    return copy
+
+
 @pytest.fixture()
 def kb_copy(built_kb_dir: Path, tmp_path: Path) -> Path:
     """A private copy of the built KB for tests that write."""

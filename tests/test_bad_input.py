@@ -38,12 +38,6 @@ GANZHOU_TITLE = "关于进一步做优做强数字经济的实施方案"
 # reads a copy of it, and tests that write copy that again.
 
 
-@pytest.fixture(scope="module")
-def kb_template(built_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This module's copy of the session's built KB (conftest.py): the shared one is never touched."""
-    copy = tmp_path_factory.mktemp("template") / "kb"
-    shutil.copytree(built_kb_dir, copy)
-    return copy
 
 
 @pytest.fixture(scope="module")

@@ -49,12 +49,6 @@ SEED = int(os.environ.get("POLICYKB_CRASH_SEED", "20240601"))
 # ---------------------------------------------------------------------------------------------- KB
 
 
-@pytest.fixture(scope="module")
-def kb_template(built_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This module's copy of the session's built KB (conftest.py): the shared one is never touched."""
-    copy = tmp_path_factory.mktemp("template") / "kb"
-    shutil.copytree(built_kb_dir, copy)
-    return copy
 
 
 @pytest.fixture(scope="module")

@@ -64,19 +64,7 @@ def unit_tasks(ctx: Context, unit: str) -> Draft | None:
         title = f"《{doc.title}》" if doc else ""
         doc_lead = sorted((c for c in lead if c.doc_id == doc_id), key=lambda c: c.seq)
         doc_shared = sorted((c for c in shared if c.doc_id == doc_id), key=lambda c: c.seq)
-        pieces = []
-        if doc_lead:
-            items = []
-            for c in doc_lead:
-                cited.append(c)
-                items.append(f"{task_name(ctx.library, c)}[{len(cited)}]")
-            pieces.append(f"牵头{len(doc_lead)}项：" + "；".join(items))
-        if doc_shared:
-            items = []
-            for c in doc_shared:
-                cited.append(c)
-                items.append(f"{task_name(ctx.library, c)}[{len(cited)}]")
-            pieces.append(f"参与{len(doc_shared)}项：" + "；".join(items))
+        pieces = [_listing(ctx, role, group, cited) for role, group in (("牵头", doc_lead), ("参与", doc_shared)) if group]
         parts.append(f"在{title}中，{unit}" + "；".join(pieces) if len(docs) > 1 else f"{unit}" + "；".join(pieces))
     summary = ""
     if len(docs) > 1:
@@ -84,3 +72,12 @@ def unit_tasks(ctx: Context, unit: str) -> Draft | None:
     text = summary + "。".join(parts) + "。"
     return Draft(I.UNIT_TASKS, text, cited, derived=[str(len(lead)), str(len(shared))] + [
         str(sum(c.doc_id == d for c in lead)) for d in docs] + [str(sum(c.doc_id == d for c in shared)) for d in docs])
+
+
+def _listing(ctx: Context, role: str, clauses: list[Clause], cited: list[Clause]) -> str:
+    """"牵头3项：A[1]；B[2]；C[3]", numbering on from the clauses already cited."""
+    items = []
+    for c in clauses:
+        cited.append(c)
+        items.append(f"{task_name(ctx.library, c)}[{len(cited)}]")
+    return f"{role}{len(clauses)}项：" + "；".join(items)
