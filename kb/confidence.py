@@ -73,8 +73,36 @@ class GramStats:
         self._lock = threading.Lock()
 
     def question_words(self, question: str) -> list[str]:
+        """Content words of the question; a word the KB never uses ("场地面积") stands as its parts."""
         words = self.tokenizer.words(_FILLER.sub(" ", question))
-        return [w for w in words if (len(w) >= 2 or re.match(r"[a-z0-9]", w)) and not _USER_FIGURE.fullmatch(w)]
+        out: list[str] = []
+        for w in words:
+            if _USER_FIGURE.fullmatch(w) or (len(w) < 2 and not re.match(r"[a-z0-9]", w)):
+                continue
+            if self.word_df(w) == 0 and len(w) > 2:
+                parts = [p for p in self.tokenizer.tokenize(w) if p != w and len(p) >= 2 and self.word_df(p) > 0]
+                if parts:
+                    out.extend(parts)
+                    continue
+            out.append(w)
+        return list(dict.fromkeys(out))
+
+    def question_grams(self, question: str) -> list[str]:
+        """Bigrams inside the question's words: none straddles two words ("企业营收" gives no "业营")."""
+        text = _FILLER.sub(" ", question)
+        grams: list[str] = []
+        for word in self.tokenizer.words(text):
+            if _USER_FIGURE.fullmatch(word):
+                continue
+            if re.match(r"[a-z0-9]", word):
+                grams.append(word)
+            elif len(word) >= 2:
+                grams.extend(word[i : i + 2] for i in range(len(word) - 1))
+        return list(dict.fromkeys(grams)) or content_grams(question)
+
+    def word_df(self, word: str) -> int:
+        self.word_idf(word)
+        return self._word_df[word]
 
     def word_idf(self, word: str) -> float:
         if word not in self._word_df:

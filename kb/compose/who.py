@@ -5,13 +5,27 @@ from __future__ import annotations
 import re
 
 from kb import intent as I
-from kb.compose.common import Context, Draft, confident, matching_phrase, pick, row_of, short, strip_marker
+from kb.compose.common import (
+    Context,
+    Draft,
+    best_sentence,
+    confident,
+    matching_phrase,
+    pick,
+    row_of,
+    short,
+    strip_marker,
+)
 from kb.models import TASK_ROW, Clause
 
 # "市委组织部为人才保障专班牵头单位"  "市民政部门是本市…的主管部门"  "由市经济合作工作领导小组办公室考核并提出…"
+_ORG = r"[^，。；、：（）\n]{1,24}?(?:部门|局|委员会|委|办公室|办|中心|政府|办事处|公司|集团|管委会|小组)"
+_ORG_ACTS = re.compile(rf"{_ORG}(?:对[^，。；]{{0,20}})?(?:负责|牵头|主管|承担|会同|监督|审核|制定|组织|计算|核定)")
 _LEAD_STATEMENTS = [
     re.compile(r"(?P<unit>[^，。；、：]{2,24}?)为(?P<object>[^，。；]{2,40}?)的?牵头(?:单位|部门)"),
     re.compile(r"(?P<unit>[^，。；、：]{2,24}?)(?:是|为)(?P<object>[^，。；]{2,50}?)的?主管部门"),
+    # "市场监督管理部门负责长者饭堂食品安全的监督管理" (last: the forms above name the lead outright)
+    re.compile(rf"(?P<unit>{_ORG})(?:负责|牵头负责|主管|承担|具体负责)(?P<object>[^。；]{{2,60}})"),
     re.compile(r"(?P<object>[^，。；]{0,40}?)由(?P<unit>[^，。；]{2,30}?)(?:牵头|负责|统筹|组织|考核|审核|会同|承担|主管|制定|联合制定|落实|兑现|出台|审定)(?P<rest>[^，。；]{0,40})"),
 ]
 
@@ -44,7 +58,7 @@ def who_leads(ctx: Context) -> Draft | None:
         if score >= bracket_cov or clause is None:
             return Draft(I.WHO_LEADS, f"{phrase.strip('，')}。[1]", [holder])
     if not confident(ctx, clause):
-        return None
+        return _sentence_naming_a_unit(ctx)
     assert clause is not None
     cited = [clause]
     lead, shared = clause.lead_units, clause.responsible_units
@@ -72,3 +86,15 @@ def who_leads(ctx: Context) -> Draft | None:
     if len(cited) > 1:
         text += "原文条款见[2]。"
     return Draft(I.WHO_LEADS, text, cited)
+
+
+def _sentence_naming_a_unit(ctx: Context) -> Draft | None:
+    """No bracket or table answers: the best clause's sentence that names an organisation, read out."""
+    clause = pick(ctx, lambda c: bool(_ORG_ACTS.search(c.text)))
+    if not confident(ctx, clause):
+        return None
+    assert clause is not None
+    sentence = best_sentence(ctx, clause, _ORG_ACTS, only_preferred=True)
+    if not _ORG_ACTS.search(sentence):
+        return None
+    return Draft(I.WHO_LEADS, f"{sentence}[1]", [clause])
