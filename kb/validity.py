@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from kb.dates import PERIOD
@@ -25,6 +26,13 @@ def _day(iso_date: str) -> str:
 
 
 def _period(statement: Validity) -> str:
+    """The period in the document's own words when it gives them: "两年（2022—2023年）", "5年"."""
+    own = re.search(r"有效期(?:为|是|暂定为?)?([^，。；]{1,30})", statement.text)
+    if own and re.search(r"\d|[一二两三四五六七八九十]年", own.group(1)):
+        words = own.group(1).strip()
+        if statement.start_date and not PERIOD.search(words) and statement.end_date:
+            words += f"（{_day(statement.start_date)}至{_day(statement.end_date)}）".replace("年底）", "年12月31日）")
+        return words
     m = PERIOD.search(statement.text)
     if m:
         return m.group(0)
