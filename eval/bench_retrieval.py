@@ -88,6 +88,13 @@ def log(msg: str) -> None:
 
 
 def peak_rss_mb() -> float:
+    """Peak resident set of this process (VmHWM; ru_maxrss would carry the parent's peak across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -96,7 +103,7 @@ def folder_mb(path: Path) -> float:
 
 
 def lat_summary(ms: Sequence[float]) -> dict:
-    return {"p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2), "n": len(ms)}
+    return {"p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2), "latency_n": len(ms)}
 
 
 # ----------------------------------------------------------------------------------------------- corpora
@@ -441,7 +448,7 @@ def job_baseline(scale: str, quick: bool) -> dict:
 
     qs = answerable("bundled" if scale == "bundled" else "shared")
     if synthetic:
-        qs = qs[: RANK_BM25_QUERIES if not quick else 10]
+        qs = qs[: 30 if not quick else 10]
     elif quick:
         qs = qs[::4]
     search(qs[0].question)
@@ -546,8 +553,9 @@ first = time.perf_counter() - t0
 lat = []
 for q in queries:
     t = time.perf_counter(); index.search(q, k=5); lat.append((time.perf_counter() - t) * 1000)
-print(json.dumps({"load_s": round(first, 2), "lat": lat,
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+rss = int(hwm[0].split()[1]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"load_s": round(first, 2), "lat": lat, "peak_rss_mb": round(rss, 1)}))
 """
 
 
@@ -701,12 +709,55 @@ def cold_start(kb_path: Path, runs: int = 3) -> dict:
             times.append(time.perf_counter() - t0)
             answer = (proc.stdout or proc.stderr).strip().splitlines()[-1:] if proc.returncode == 0 else proc.stderr[-300:]
         out[label] = {"median_s": round(sorted(times)[len(times) // 2], 2), "max_s": round(max(times), 2),
-                      "runs": runs, "output": answer}
+                      "runs": runs, "output": answer, "load": f"{os.getloadavg()[0]:.1f}"}
         log(f"    cold start {label}: {out[label]['median_s']} s (median of {runs})")
     return out
 
 
 # ----------------------------------------------------------------------------------------------- orchestration
+
+_QLAT_CODE = r"""
+import json, sys, time
+import numpy as np
+import faiss
+from indexing import get_embedder
+queries = json.loads(sys.argv[1])
+emb = get_embedder("e5"); emb.embed_queries(["warm"])
+e5 = []
+for q in queries:
+    t = time.perf_counter(); emb.embed_queries([q]); e5.append((time.perf_counter() - t) * 1000)
+x = np.random.default_rng(0).standard_normal((100000, 384)).astype("float32")
+x /= np.linalg.norm(x, axis=1, keepdims=True)
+index = faiss.IndexFlatIP(384); index.add(x)
+fs = []
+for i in range(len(queries)):
+    t = time.perf_counter(); index.search(x[i:i + 1], 100); fs.append((time.perf_counter() - t) * 1000)
+print(json.dumps({"e5": e5, "faiss": fs}))
+"""
+
+
+def job_contention(quick: bool) -> dict:
+    """e5 query embedding and faiss flat top-100 at 100k: OMP 2 vs 1 thread, idle and beside 2 busy loops."""
+    queries = [q.question for q in load_gold("all") if q.answerable][: 40 if not quick else 10]
+    out = {}
+    for hogs in (0, 2):
+        procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(hogs)]
+        try:
+            time.sleep(0.5 if hogs else 0)
+            for threads in (2, 1):
+                env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+                proc = subprocess.run([sys.executable, "-c", _QLAT_CODE, json.dumps(queries, ensure_ascii=False)],
+                                      capture_output=True, text=True, cwd=REPO, env=env)
+                data = json.loads(proc.stdout.strip().splitlines()[-1])
+                out[f"{hogs}_hogs_{threads}_threads"] = {"e5_query": lat_summary(data["e5"]),
+                                                         "faiss_100k": lat_summary(data["faiss"])}
+        finally:
+            for p in procs:
+                p.kill()
+                p.wait()
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return out
+
 
 JOBS = {
     "bundled-e5": lambda quick: job_system("bundled", "e5", quick),
@@ -719,6 +770,7 @@ JOBS = {
     "synthetic-e5": lambda quick: job_bulk(True, quick),
     "synthetic-baseline": lambda quick: job_baseline("synthetic", quick),
     "tune": job_tune,
+    "contention": job_contention,
 }
 
 
@@ -729,15 +781,17 @@ def run_job(name: str, quick: bool) -> dict:
     if quick:
         cmd.append("--quick")
     log(f"[bench] {name} ...")
+    load_start = os.getloadavg()[0]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO)
     wall = time.perf_counter() - t0
+    load = f"{load_start:.1f}→{os.getloadavg()[0]:.1f}"
     if proc.returncode != 0:
         log(f"[bench] {name} FAILED (exit {proc.returncode})")
-        return {"error": f"exit {proc.returncode}", "wall_s": round(wall, 1)}
+        return {"error": f"exit {proc.returncode}", "wall_s": round(wall, 1), "load": load}
     data = json.loads(path.read_text(encoding="utf-8"))
     path.unlink()
-    data["wall_s"] = round(wall, 1)
+    data["wall_s"], data["load"] = round(wall, 1), load
     log(f"[bench] {name} done in {wall:.0f}s, peak RSS {data.get('peak_rss_mb')} MB")
     return data
 
@@ -785,7 +839,7 @@ def build_rows(jobs: dict[str, dict]) -> list[list[str]]:
         d = jobs.get(name)
         if not d or "error" in d:
             if d:
-                rows.append([name, "failed", *["—"] * 9])
+                rows.append([name, "failed", *["—"] * 10])
             continue
         scale = SCALE_LABEL[d["scale"]]
         n = f"{d['passages']:,}"
@@ -801,27 +855,29 @@ def build_rows(jobs: dict[str, dict]) -> list[list[str]]:
                 fmt(m.get("mrr@5"), pct=False),
                 f"{m['p50_ms']:.1f}", f"{m['p95_ms']:.1f}",
                 build_cell(d, system) if system != "bm25" else f"{d['build_cached_s']:.1f} (whole index)",
-                f"{d['peak_rss_mb']:.0f}",
+                f"{d['peak_rss_mb']:.0f}", d.get("load", "—"),
             ])
         rb = d.get("rank_bm25")
         if rb:
             rows.append([scale, "rank-bm25 BM25Okapi alone (same tokens), top 100", n, "—", "—", "—", "—",
                          f"{rb['rank_bm25']['p50_ms']:.1f}", f"{rb['rank_bm25']['p95_ms']:.1f}",
-                         f"{rb['rank_bm25_build_s']:.1f} (BM25 only)", "—"])
+                         f"{rb['rank_bm25_build_s']:.1f} (BM25 only)", "—", d.get("load", "—")])
             rows.append([scale, "indexing BM25 (CSR postings) alone, top 100", n, "—", "—", "—", "—",
-                         f"{rb['indexing_bm25']['p50_ms']:.1f}", f"{rb['indexing_bm25']['p95_ms']:.1f}", "—", "—"])
+                         f"{rb['indexing_bm25']['p50_ms']:.1f}", f"{rb['indexing_bm25']['p95_ms']:.1f}", "—", "—",
+                         d.get("load", "—")])
     return rows
 
 
 def render(result: dict) -> str:
     jobs = result["jobs"]
     header = ["scale", "system", "passages", "R@1", "R@3", "R@5", "MRR@5", "p50 ms", "p95 ms",
-              "build s", "peak RSS MB"]
+              "build s", "peak RSS MB", "load"]
     rows = build_rows(jobs)
     cold = result.get("cold_start", {})
     for label, c in cold.items():
         rows.append(["bundled corpus", f"cold start: `{label}` (process start → first answer)", "—", "—", "—", "—", "—",
-                     f"{1000 * c['median_s']:.0f} (median of {c['runs']})", f"{1000 * c['max_s']:.0f} (max)", "—", "—"])
+                     f"{1000 * c['median_s']:.0f} (median of {c['runs']})", f"{1000 * c['max_s']:.0f} (max)", "—", "—",
+                     c.get("load", "—")])
     m = result["machine"]
     lines = [
         "# Retrieval benchmark",
@@ -858,7 +914,10 @@ def render(result: dict) -> str:
         "- Baseline at 100k: each distinct chunk is tokenised once and the replicas reuse its tokens; its build "
         "figure includes jieba time projected to all chunks.",
         "- peak RSS: the whole benchmark subprocess of that row's group (python + jieba + model + index + "
-        "questions), `ru_maxrss`.",
+        "questions, and at 81 docs / 100k the build's temporary structures), VmHWM.",
+        "- load: the 1-minute load average when the row's subprocess started → ended. This VM's 2 cores were "
+        "shared with other sessions during the run; multi-threaded e5/faiss calls slow down sharply when the "
+        "cores are oversubscribed (see the contention line below), so compare latencies against the load.",
     ]
     for name in ("bulk81-e5", "synthetic-e5"):
         sv = jobs.get(name, {}).get("serving")
@@ -866,7 +925,7 @@ def render(result: dict) -> str:
             lines.append(
                 f"- Serving at {jobs[name]['passages']:,} passages (a fresh process loads the built index, no build "
                 f"structures): start → first search {sv['load_s']:.1f} s, peak RSS {sv['peak_rss_mb']:.0f} MB, "
-                f"hybrid search p50 {sv['p50_ms']:.1f} / p95 {sv['p95_ms']:.1f} ms over {sv['n']} questions "
+                f"hybrid search p50 {sv['p50_ms']:.1f} / p95 {sv['p95_ms']:.1f} ms over {sv['latency_n']} questions "
                 "(peak RSS in the table is the building process).")
     rb = jobs.get("synthetic-e5", {}).get("rank_bm25")
     if rb:
@@ -888,6 +947,16 @@ def render(result: dict) -> str:
                 f"{k.replace('_', ' ')}: p50 {v['p50_ms']:.1f} / p95 {v['p95_ms']:.1f} ms" for k, v in fs.items()))
     if parts:
         lines.append("- Where the time goes: " + "; ".join(parts) + ".")
+    cont = result.get("contention")
+    if cont and "error" not in cont:
+        cells = []
+        for key, v in cont.items():
+            if isinstance(v, dict) and "e5_query" in v:
+                hogs, _, threads, _ = key.split("_")
+                cells.append(f"{'no added load' if hogs == '0' else '+' + hogs + ' busy loops'}, OMP_NUM_THREADS={threads}: e5 query "
+                             f"p50 {v['e5_query']['p50_ms']:.0f} / p95 {v['e5_query']['p95_ms']:.0f} ms, faiss flat top-100 "
+                             f"at 100k p50 {v['faiss_100k']['p50_ms']:.0f} / p95 {v['faiss_100k']['p95_ms']:.0f} ms")
+        lines.append("- Contention (separate processes, 40 questions): " + "; ".join(cells) + ".")
     tune = result.get("tune")
     if tune and "error" not in tune:
         lines += ["", "## Fusion tuning (DEV split, all ../shared/corpus, e5)", "",
@@ -941,7 +1010,7 @@ def main(argv: list[str] | None = None) -> int:
         f" --only {' '.join(a.only)}" if a.only else "")
     result: dict = {"command": command, "date": datetime.now().isoformat(timespec="seconds"),
                     "machine": machine_facts(), "git": _git_state(), "today": EVAL_TODAY.isoformat(), "jobs": {}}
-    names = [n for n in JOBS if n != "tune"]
+    names = [n for n in JOBS if n not in ("tune", "contention")]
     if not SHARED_CORPUS.is_dir():
         names = [n for n in names if not n.startswith("shared")]
     for name in names:
@@ -953,6 +1022,8 @@ def main(argv: list[str] | None = None) -> int:
         result["cold_start"] = cold_start(BUNDLED_KB)
     if SHARED_CORPUS.is_dir() and (a.only is None or "tune" in a.only):
         result["tune"] = run_job("tune", a.quick)
+    if a.only is None or "contention" in a.only:
+        result["contention"] = run_job("contention", a.quick)
     result["total_s"] = round(time.perf_counter() - start, 1)
     result["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     md = render(result)

@@ -11,7 +11,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from indexing import HybridIndex, Passage, StaleIndexError, get_embedder
+from indexing import FusionParams, HybridIndex, Passage, StaleIndexError, get_embedder
 from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
@@ -82,7 +82,9 @@ class Retriever:
             terms = domain_terms(clauses)
             embedder = get_embedder(self.model)
             try:
-                index = HybridIndex.load(self.folder, embedder, self._kb_version(), dictionary_hash(terms))
+                # fusion is a query-time choice: today's default, not whatever the index was built with
+                index = HybridIndex.load(self.folder, embedder, self._kb_version(), dictionary_hash(terms),
+                                         fusion=FusionParams())
             except (StaleIndexError, FileNotFoundError):
                 passages = [passage_of(self.library, c) for c in clauses]
                 index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version())

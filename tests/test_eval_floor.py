@@ -25,8 +25,6 @@ from eval.common import (
 )
 from eval.run_eval import FLOOR_METRICS, check_floors, load_floors, run
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def test_split_result() -> dict:
@@ -42,17 +40,20 @@ def test_floors_file_is_well_formed() -> None:
     assert all(0.0 <= v <= 1.0 for v in floors["floors"].values())
 
 
+@pytest.mark.slow
 def test_test_split_meets_floors(test_split_result: dict) -> None:
     floors = load_floors()
     broken = check_floors(test_split_result["test_groups"], floors, SHARED_CORPUS.is_dir())
     assert not broken, "figures below the committed floor: " + "; ".join(broken)
 
 
-def test_answerer_raises_on_no_gold_question(test_split_result: dict) -> None:
+@pytest.mark.slow
+def test_no_gold_question_makes_the_answerer_raise(test_split_result: dict) -> None:
     errors = [(r.id, r.error) for r in test_split_result["records"] if r.error]
     assert not errors
 
 
+@pytest.mark.slow
 def test_shared_questions_follow_the_shared_folder(test_split_result: dict) -> None:
     sets = {r.set for r in test_split_result["records"]}
     assert "ganzhou" in sets
