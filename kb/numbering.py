@@ -31,20 +31,6 @@ def cn_to_int(text: str) -> int | None:
     return total + current
 
 
-def int_to_cn(number: int) -> str:
-    """12 -> 十二, for labels and for matching "第十二条" style questions."""
-    digits = "零一二三四五六七八九"
-    if number < 10:
-        return digits[number]
-    if number < 20:
-        return "十" + (digits[number - 10] if number > 10 else "")
-    if number < 100:
-        tens, ones = divmod(number, 10)
-        return digits[tens] + "十" + (digits[ones] if ones else "")
-    hundreds, rest = divmod(number, 100)
-    tail = "" if rest == 0 else ("零" + int_to_cn(rest) if rest < 10 else int_to_cn(rest))
-    return digits[hundreds] + "百" + tail
-
 
 @dataclass(frozen=True)
 class Marker:

@@ -11,7 +11,7 @@ from kb.dates import find_dates, find_targets, find_validity
 from kb.header import read_header
 from kb.models import BODY, PREAMBLE, TASK_ROW, Clause, Document, ParsedDocument, TaskRow
 from kb.normalize import cut_boilerplate, fold, normalize
-from kb.segment import Segment, segment
+from kb.segment import segment
 from kb.units import COMMA_IS_LEAD, FIRST_IS_LEAD, find_responsibility, split_units
 
 
@@ -141,7 +141,3 @@ def _link_rows(rows: list[TaskRow], clauses: list[Clause]) -> None:
         if best is not None and best_score >= 0.6:
             row.linked_clause_id = best.clause_id
 
-
-def segments_of(text: str) -> list[Segment]:
-    """The segmenter's raw output, for tests and debugging."""
-    return segment(text)
