@@ -355,7 +355,9 @@ def job_system(scale: str, model: str, quick: bool) -> dict:
             out["systems"][mode] = {**recall_block(ranks), **timing, **single(lat)}
             log(f"    {scale} {model} {mode}: R@3 {fmt(out['systems'][mode]['recall@3'])} "
                 f"p50 {out['systems'][mode]['p50_ms']} ms")
-    out["fusion"] = dict(product.manifest.fusion)
+    from dataclasses import asdict
+
+    out["fusion"] = asdict(index.fusion)
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out
 
@@ -502,6 +504,7 @@ def job_bulk(replicate: bool, quick: bool) -> dict:
         index = HybridIndex.build(passages, Path(tmp) / "idx", fake, terms, "bench", reuse=False)
         out["build_cached_s"] = round(time.perf_counter() - t0, 2)
         out["dense_index"] = index.manifest.dense_index
+        out["fusion"] = {k: getattr(index.fusion, k) for k in index.fusion.__dataclass_fields__}
         out["index_disk_mb"] = round(folder_mb(Path(tmp) / "idx"), 1)
         out["index_mem_mb"] = round(index_mem_mb(index), 1)
         queries = [q.question for q in load_gold("all") if q.answerable]
@@ -510,9 +513,9 @@ def job_bulk(replicate: bool, quick: bool) -> dict:
         import faiss
 
         qv = emb.embed_queries(queries[:50])
-        threads = faiss.omp_get_max_threads()
-        out["faiss_search_top100"] = {}
-        for nt in sorted({1, threads}):
+        threads = faiss.omp_get_max_threads()  # what indexing configured
+        out["faiss_search_top100"] = {"configured_threads": threads}
+        for nt in (1, 2):
             faiss.omp_set_num_threads(nt)
             f_ms = []
             for v in qv:
@@ -720,7 +723,9 @@ _QLAT_CODE = r"""
 import json, sys, time
 import numpy as np
 import faiss
+import os
 from indexing import get_embedder
+faiss.omp_set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))  # indexing.dense pins 1 at import
 queries = json.loads(sys.argv[1])
 emb = get_embedder("e5"); emb.embed_queries(["warm"])
 e5 = []
@@ -821,6 +826,12 @@ SYSTEM_LABEL = {
 }
 
 
+def fusion_desc(p: dict) -> str:
+    if p["method"] == "rrf":
+        return f"RRF k={p['rrf_k']:g}, w(bm25, dense)=({p['bm25_weight']:g}, {p['dense_weight']:g}), depth {p['depth']}"
+    return f"interpolate alpha(dense)={p['alpha']:g}, depth {p['depth']}"
+
+
 def build_rows(jobs: dict[str, dict]) -> list[list[str]]:
     rows = []
 
@@ -848,6 +859,8 @@ def build_rows(jobs: dict[str, dict]) -> list[list[str]]:
                 label = "naive baseline: 250-char chunks, jieba+rank_bm25, e5, RRF, top 3"
             else:
                 label = SYSTEM_LABEL[(d.get("model", "e5"), system)]
+                if system == "hybrid" and d.get("fusion"):
+                    label += f" [{fusion_desc(d['fusion'])}]"
             rows.append([
                 scale, label, n,
                 fmt(m.get("recall@1")), fmt(m.get("recall@3")),
@@ -944,7 +957,8 @@ def render(result: dict) -> str:
         fs = jobs.get(name, {}).get("faiss_search_top100")
         if fs:
             parts.append(f"faiss {jobs[name].get('dense_index')} top-100 at {jobs[name]['passages']:,} vectors " + ", ".join(
-                f"{k.replace('_', ' ')}: p50 {v['p50_ms']:.1f} / p95 {v['p95_ms']:.1f} ms" for k, v in fs.items()))
+                f"{k.replace('_', ' ')}: p50 {v['p50_ms']:.1f} / p95 {v['p95_ms']:.1f} ms" for k, v in fs.items()
+                if isinstance(v, dict)) + f" (indexing configures {fs.get('configured_threads')})")
     if parts:
         lines.append("- Where the time goes: " + "; ".join(parts) + ".")
     cont = result.get("contention")
@@ -965,10 +979,7 @@ def render(result: dict) -> str:
                   ""]
         head = ["setting", "dev R@1", "dev R@3", "dev R@5", "dev MRR", "test R@1", "test R@3", "test R@5", "test MRR"]
 
-        def desc(p: dict) -> str:
-            if p["method"] == "rrf":
-                return f"RRF k={p['rrf_k']:g}, w(bm25, dense)=({p['bm25_weight']:g}, {p['dense_weight']:g}), depth {p['depth']}"
-            return f"interpolate alpha(dense)={p['alpha']:g}, depth {p['depth']}"
+        desc = fusion_desc
 
         def trow(label: str, r: dict) -> list[str]:
             return [label + desc(r["params"]), *[fmt(r["dev"][k], k != "mrr@5") for k in ("recall@1", "recall@3", "recall@5", "mrr@5")],
