@@ -259,7 +259,7 @@ def serve(kb: str | None, host: str, port: int) -> None:
 
 
 @main.command(name="eval", help="在已提交的金标问题集上评测，输出指标表并与基线比较。")
-@click.option("--kb", default=None, help="评测用知识库目录（默认临时目录）")
+@click.option("--kb", default=None, help="评测用知识库目录（默认 eval/.cache/kb，按语料和代码变化自动重建）")
 @click.option("--split", default="all", type=click.Choice(["dev", "test", "all"]), show_default=True, help="评测哪一部分问题：dev（调参用）、test（留出）或 all")
 @click.option("--write", is_flag=True, help="把结果写入 eval/results/")
 def eval_cmd(kb: str | None, split: str, write: bool) -> None:
