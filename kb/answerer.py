@@ -30,6 +30,10 @@ from kb.synonyms import formalise
 from kb.typos import TypoFixer
 
 MAX_QUESTION_CHARS = 500
+#: How many clauses beyond the answer's own an answer cites as possibly related (see _with_related),
+#: and the share of the best hit's score they need.
+RELATED_CITATIONS = 2
+RELATED_MIN_SCORE = 0.5
 # Share of the question's IDF-weighted content a clause must hold before it counts as an answer.
 # Calibrated on the dev split of eval/gold (see eval/results/); below it the answer is "not found".
 DEFAULT_THRESHOLD = 0.6
@@ -211,7 +215,28 @@ class Answerer:
         for cit in citations[:3]:
             if cit.in_force is False and cit.validity_note and cit.validity_note not in warnings:
                 warnings.append(cit.validity_note)
+        if draft.intent != I.UNIT_TASKS and not missing:
+            text, citations = self._with_related(text, citations, draft, hits)
         return Answer(question, True, draft.intent, text, citations, warnings)
+
+    def _with_related(self, text: str, citations: list[Citation], draft: Draft,
+                      hits: list[tuple[Clause, float]]) -> tuple[str, list[Citation]]:
+        """Up to RELATED_CITATIONS more of the search's best clauses, named as related: a sibling
+        clause (国家授权 / 境外授权, 街道级 / 社区级) is often what the caller meant after all."""
+        have = {c.clause_id for c in citations}
+        related = []
+        for clause, score in hits[: RELATED_CITATIONS + len(citations)]:
+            if len(citations) + len(related) >= RELATED_CITATIONS + 1 or clause.clause_id in have:
+                continue
+            if hits and score < RELATED_MIN_SCORE * hits[0][1]:
+                break
+            related.append(self.library.cite(clause, score))
+            have.add(clause.clause_id)
+        if not related:
+            return text, citations
+        first = len(citations) + 1
+        marks = "、".join(f"[{n}]" for n in range(first, first + len(related)))
+        return text + f"其他可能相关的条款见{marks}。", citations + related
 
     def _validity_holder(self, clause: Clause) -> Clause | None:
         doc = self.library.document(clause.doc_id)

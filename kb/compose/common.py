@@ -96,14 +96,33 @@ def task_name(library: Library, clause: Clause, limit: int = 60) -> str:
     return short(strip_marker(clause.title) or clause.text, limit)
 
 
+def focus(ctx: Context, clause: Clause) -> float:
+    """Share of the question held by the clause's best single sentence, heading path included.
+
+    Whole-clause coverage saturates on sibling clauses that share a heading (街道级 / 社区级 奖励): the
+    sentence that says the thing asked about is what tells them apart."""
+    total = sum(ctx.stats.idf(g) for g in ctx.grams)
+    if not total:
+        return 0.0
+    pool = sentences(clause.text) or [clause.text]
+    return max(ctx.stats.sentence_score(ctx.grams, s) for s in pool) / total
+
+
+def relevance(ctx: Context, clause: Clause, score: float) -> float:
+    """How well a hit answers the question: clause coverage first, then its best sentence and its
+    search score relative to the best hit's (near-equal scores weigh near-equal, unlike ranks)."""
+    top = ctx.hits[0][1] if ctx.hits and ctx.hits[0][1] > 0 else 1.0
+    return ctx.coverage(clause) + 0.3 * focus(ctx, clause) + 0.3 * max(score, 0.0) / top
+
+
 def pick(ctx: Context, want, top: int = 10, prefer=None, bonus: float = 0.15) -> Clause | None:
-    """The best of the first `top` hits that `want` accepts: word coverage first, rank second;
+    """The best of the first `top` hits that `want` accepts (see :func:`relevance`);
     clauses `prefer` accepts get `bonus` (a target clause for a target question)."""
     best, best_score = None, -1.0
-    for rank, (clause, _score) in enumerate(ctx.hits[:top]):
+    for clause, hit_score in ctx.hits[:top]:
         if not want(clause):
             continue
-        score = ctx.coverage(clause) + 0.3 / (rank + 1)
+        score = relevance(ctx, clause, hit_score)
         if prefer is not None and prefer(clause):
             score += bonus
         if score > best_score:

@@ -19,6 +19,7 @@ from kb.compose.common import (
     best_sentence,
     clean,
     confident,
+    relevance,
     sentence_coverage,
     sentences,
     short,
@@ -34,6 +35,8 @@ _THRESHOLD = re.compile(
     r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(美元|元)(?:（含）)?(?:及)?以上(?:、?(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(?:美元|元)以下)?"
 )
 _DOLLAR_Q = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*美元")
+#: How far below the best clause's relevance a clause may be and still have its rule applied.
+RULE_MARGIN = 0.15
 _SCALE = {"千": 1e3, "万": 1e4, "亿": 1e8, None: 1.0, "": 1.0}
 
 
@@ -186,10 +189,12 @@ def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
 
 
 def incentive(ctx: Context) -> Draft | None:
-    candidates = [c for c, _ in ctx.hits[:10] if _pays(c)]
-    if not candidates:
+    scored = [(relevance(ctx, c, score), c) for c, score in ctx.hits[:10] if _pays(c)]
+    if not scored:
         return None
-    ranked = sorted(candidates, key=lambda c: -(ctx.coverage(c)))
+    scored.sort(key=lambda sc: -sc[0])
+    ranked = [c for _, c in scored]
+    best_relevance = scored[0][0]
     clause = ranked[0]
     if not confident(ctx, clause):
         return None
@@ -200,8 +205,10 @@ def incentive(ctx: Context) -> Draft | None:
                 return Draft(I.INCENTIVE, f"{clean(payer.group(0))}。[1]", [c])
     given = money_in_question(ctx.question)
     rules: list[tuple[_Rule, Clause]] = []
-    for c in ranked[:3]:
-        if ctx.coverage(c) < ctx.threshold:
+    for fit, c in scored[:3]:
+        # a rule (a tier the question names, a figure it gives) may not pull in a clause about
+        # something else: 省级 of 企业上云 does not answer 省级应用场景示范区
+        if ctx.coverage(c) < ctx.threshold or fit < best_relevance - RULE_MARGIN:
             continue
         weight = ctx.coverage(c) * sum(ctx.stats.idf(g) for g in ctx.grams)
         for rule in (_thresholds(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given),

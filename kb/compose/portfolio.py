@@ -54,9 +54,7 @@ def unit_tasks(ctx: Context, unit: str) -> Draft | None:
         shared = [] if not narrowed_shared else shared
     if not lead and not shared:
         return None
-    # documents in the KB's own order (as listed by `policykb docs` and the UI)
-    order = {d.doc_id: i for i, d in enumerate(ctx.library.documents())}
-    docs = sorted({c.doc_id for c in lead + shared}, key=lambda d: order.get(d, len(order)))
+    docs = _documents_by_relevance(ctx, lead + shared)
     parts: list[str] = []
     cited: list[Clause] = []
     for doc_id in docs:
@@ -66,12 +64,28 @@ def unit_tasks(ctx: Context, unit: str) -> Draft | None:
         doc_shared = sorted((c for c in shared if c.doc_id == doc_id), key=lambda c: c.seq)
         pieces = [_listing(ctx, role, group, cited) for role, group in (("牵头", doc_lead), ("参与", doc_shared)) if group]
         parts.append(f"在{title}中，{unit}" + "；".join(pieces) if len(docs) > 1 else f"{unit}" + "；".join(pieces))
-    summary = ""
     if len(docs) > 1:
-        summary = f"{unit}共牵头{len(lead)}项、参与{len(shared)}项任务。"
-    text = summary + "。".join(parts) + "。"
-    return Draft(I.UNIT_TASKS, text, cited, derived=[str(len(lead)), str(len(shared))] + [
+        # the count, then the most relevant document's tasks in the same first sentence
+        text = f"{unit}共牵头{len(lead)}项、参与{len(shared)}项任务，涉及{len(docs)}份文件：" + "。".join(parts) + "。"
+    else:
+        text = "。".join(parts) + "。"
+    return Draft(I.UNIT_TASKS, text, cited, derived=[str(len(lead)), str(len(shared)), str(len(docs))] + [
         str(sum(c.doc_id == d for c in lead)) for d in docs] + [str(sum(c.doc_id == d for c in shared)) for d in docs])
+
+
+def _documents_by_relevance(ctx: Context, clauses: list[Clause]) -> list[str]:
+    """The documents holding the unit's tasks, the one the question's search ranks first leading;
+    the rest by how many tasks the unit leads there, then in the KB's own order."""
+    first_hit: dict[str, int] = {}
+    mine = {c.clause_id for c in clauses}
+    for rank, (clause, _score) in enumerate(ctx.hits):
+        if clause.clause_id in mine:
+            first_hit.setdefault(clause.doc_id, rank)
+    order = {d.doc_id: i for i, d in enumerate(ctx.library.documents())}
+    counts: dict[str, int] = {}
+    for c in clauses:
+        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    return sorted(counts, key=lambda d: (first_hit.get(d, len(ctx.hits)), -counts[d], order.get(d, len(order))))
 
 
 def _listing(ctx: Context, role: str, clauses: list[Clause], cited: list[Clause]) -> str:

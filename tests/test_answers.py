@@ -1,0 +1,173 @@
+"""The answerer on the real documents: the fact first, the exact clause cited, or "not found".
+
+Ganzhou questions run on the session KB (bundled plan only, clock fixed at 2026-11-29); the sibling and
+multi-document questions run on the evaluation's KB of every document (skipped without ../shared).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kb import intent as I
+
+
+def first(text: str) -> str:
+    return text.partition("。")[0]
+
+
+def markers(text: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\[(\d+)\]", text)]
+
+
+# ------------------------------------------------------------------------------------- who leads
+def test_lead_unit_comes_from_the_task_table(answerer) -> None:
+    a = answerer.ask("谁牵头赣南大数据交易中心？")
+    assert a.found and a.intent == I.WHO_LEADS
+    assert "由市行政审批局牵头" in first(a.answer)
+    # the sharing units are named as such, never as the lead
+    assert "市委网信办、赣州国投集团为责任单位" in a.answer
+    assert a.citations[0].label == "附件 17"
+    assert "赣南大数据交易中心" in a.citations[0].text
+
+
+def test_two_lead_units_are_both_named(answerer, library) -> None:
+    row = next(r for r in library.task_rows() if r.number == "24")
+    assert row.lead_units == ["市科技局", "市工信局"]
+    a = answerer.ask(row.content[:20] + "由哪个部门负责？")
+    assert "市科技局、市工信局牵头" in first(a.answer)
+
+
+# ------------------------------------------------------------------------------------- portfolio
+def test_unit_portfolio_is_split_counted_and_cited(answerer, library) -> None:
+    a = answerer.ask("市行政审批局负责哪些任务")
+    assert a.found and a.intent == I.UNIT_TASKS
+    roles = library.units()["市行政审批局"]
+    lead = re.search(r"牵头(\d+)项", a.answer)
+    assert lead and int(lead.group(1)) == 6
+    assert "探索建设赣南大数据交易中心" in a.answer
+    # every task listed is cited, and every cited clause names the unit
+    assert markers(a.answer) == list(range(1, len(a.citations) + 1))
+    assert all("市行政审批局" in c.text for c in a.citations)
+    assert len(a.citations) <= len(roles["lead"]) + len(roles["shared"])
+
+
+def test_portfolio_narrows_to_the_topic_asked(answerer) -> None:
+    whole = answerer.ask("市行政审批局负责哪些任务")
+    narrowed = answerer.ask("市行政审批局在数据要素方面牵头哪些任务")
+    assert 0 < len(narrowed.citations) < len(whole.citations)
+
+
+# -------------------------------------------------------------------------------------- incentives
+def test_revenue_tier_is_read_for_the_applicant(answerer) -> None:
+    a = answerer.ask("我们公司营收首次过10亿能拿多少奖励？")
+    assert a.intent == I.INCENTIVE
+    assert "首次达到10亿元的，一次性奖励100万元" in first(a.answer)
+    assert "市县两级财政各承担50%" in a.answer
+
+
+def test_rate_times_figure_under_the_cap(answerer) -> None:
+    a = answerer.ask("合同执行金额2000万元能奖多少")
+    assert "2000万元×2%=40万元" in first(a.answer)
+    assert "未超过最高50万元的上限" in a.answer
+    assert a.citations[0].label == "四（一）3"
+
+
+def test_rate_times_figure_over_the_cap(answerer) -> None:
+    a = answerer.ask("合同执行金额3000万元能奖多少")
+    assert "3000万元×2%=60万元" in a.answer and "超过上限" in a.answer
+
+
+def test_a_named_step_of_one_clause_does_not_pull_in_another(answerer) -> None:
+    # "省级" is a step of the 企业上云 ladder too; the question is about 应用场景示范区
+    a = answerer.ask("省级应用场景示范区奖补给谁、给多少")
+    assert "项目投资方50万元" in first(a.answer)
+    assert a.citations[0].label == "四（二）5"
+
+
+# ------------------------------------------------------------------------------ validity and clock
+def test_expired_policy_carries_a_warning_naming_the_period(answerer) -> None:
+    a = answerer.ask("这个方案的政策什么时候到期")
+    assert a.intent == I.VALIDITY
+    assert "2022—2023年" in first(a.answer) and "已于2023年底到期" in first(a.answer)
+    assert any("2022—2023年" in w for w in a.warnings)
+
+
+def test_validity_is_judged_by_the_injected_clock(built_kb_dir: Path) -> None:
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    in_2023 = Answerer(Library(built_kb_dir, today=lambda: date(2023, 6, 1)))
+    a = in_2023.ask("这个方案的政策什么时候到期")
+    assert "现行有效" in first(a.answer)
+    assert not a.warnings
+
+
+def test_incentive_question_asking_if_still_valid_gets_the_period(answerer) -> None:
+    a = answerer.ask("营收首次过10亿能拿多少奖励？还有效吗？")
+    assert "100万元" in first(a.answer)
+    assert "已于2023年底到期" in a.answer
+
+
+# ------------------------------------------------------------------------- keyword and not found
+def test_keyword_query_quotes_the_clause(answerer) -> None:
+    a = answerer.ask("赣州链")
+    assert a.found
+    assert "赣州链" in first(a.answer)
+    assert "赣州链" in a.citations[0].text
+
+
+def test_question_the_documents_do_not_answer(answerer) -> None:
+    a = answerer.ask("二手房交易税费减免怎么申请")
+    assert not a.found
+    assert a.answer.startswith("未在已收录的政策文件中找到")
+    assert len(a.citations) <= 3
+
+
+def test_typo_is_repaired_and_said(answerer) -> None:
+    a = answerer.ask("大数剧交易中心谁牵头")
+    assert "市行政审批局" in first(a.answer)
+    assert any("大数据" in w and "大数剧" in w for w in a.warnings)
+
+
+def test_related_clauses_are_cited_after_the_answer(answerer) -> None:
+    a = answerer.ask("合同执行金额2000万元能奖多少")
+    assert 1 < len(a.citations) <= 3
+    assert markers(a.answer) == list(range(1, len(a.citations) + 1))
+    assert "其他可能相关的条款见" in a.answer
+    assert len({c.clause_id for c in a.citations}) == len(a.citations)
+
+
+# ------------------------------------------------------------------- every document (../shared)
+@pytest.fixture(scope="module")
+def all_documents():
+    from eval.common import SHARED_CORPUS, ensure_kb, open_library
+    from kb.answerer import Answerer
+
+    if not SHARED_CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    info = ensure_kb(log=lambda s: None)
+    return Answerer(open_library(info.path))
+
+
+def test_sibling_clause_is_told_apart_by_its_own_words(all_documents) -> None:
+    # 第三十三条（一）区级 （二）街道（镇）级 （三）社区（村）级 share one heading
+    a = all_documents.ask("街道级养老服务设施评估优秀奖励多少")
+    assert "30万元" in first(a.answer)
+    assert "街道（镇）级" in a.citations[0].text
+
+
+def test_portfolio_leads_with_the_document_the_question_is_about(all_documents) -> None:
+    a = all_documents.ask("市统计局的任务")
+    assert first(a.answer).startswith("市统计局共牵头")
+    assert "统计体系" in first(a.answer)
+    titles = re.findall(r"在《([^》]+)》中", a.answer)
+    assert len(titles) >= 2
+
+
+def test_lead_from_a_statement_in_the_text(all_documents) -> None:
+    a = all_documents.ask("融资担保机构支持小微企业谁牵头")
+    assert "市财政局牵头" in first(a.answer)
