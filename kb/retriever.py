@@ -15,6 +15,7 @@ from indexing import FusionParams, HybridIndex, Passage, StaleIndexError, get_em
 from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
+from kb.query import search_text
 
 DEFAULT_MODEL = os.environ.get("POLICYKB_MODEL", "e5")  # e5 | use | st:/path/to/model
 
@@ -91,11 +92,13 @@ class Retriever:
             self._index, self._index_generation = index, generation
             return index
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[tuple[Clause, float]]:
-        """Ranked clauses for a query, filters applied before ranking."""
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+               expand: bool = True) -> list[tuple[Clause, float]]:
+        """Ranked clauses for a query, filters applied before ranking; with `expand`, the query is put
+        in the documents' words first (kb.query.search_text)."""
         index = self.index(wait=False)
         allowed = self._allowed(filters) if filters else None
-        hits = index.search(query, k=k, allowed_ids=allowed, mode=mode)
+        hits = index.search(search_text(query) if expand else query, k=k, allowed_ids=allowed, mode=mode)
         out = []
         for hit in hits:
             clause = self.library.clause(hit.clause_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from kb import intent as I
 from kb.compose.common import Context, Draft, best_sentence, confident, pick
@@ -18,6 +19,11 @@ def validity(ctx: Context) -> Draft | None:
     clause = pick(ctx, lambda c: True)
     if clause is None:
         return None
+    topic_ctx = _topic(ctx)
+    if topic_ctx is not None:  # "学徒制培训补贴 过期没": the clause on 学徒制, not any period statement
+        topical_clause = pick(topic_ctx, lambda c: True)
+        if confident(topic_ctx, topical_clause):
+            clause, ctx = topical_clause, replace(ctx, doc_id=ctx.doc_id or topical_clause.doc_id)
     if _EVENT_TIME.search(ctx.question):
         dated = pick(ctx, lambda c: bool(_SPAN.search(c.text))) or pick(ctx, lambda c: bool(_DATED.search(c.text)))
         if confident(ctx, dated):
@@ -32,19 +38,64 @@ def validity(ctx: Context) -> Draft | None:
     statement = doc.validity[0]
     holder = ctx.library.clause(statement.clause_id) if statement.clause_id else None
     topical = clause if confident(ctx, clause) and clause.doc_id == doc.doc_id else holder
+    if _names_only_the_document(ctx, doc.title):  # "广州居家社区养老服务管理办法有效期"
+        topical = holder
     in_force, note = ctx.library.validity(topical or clause)
     cited: list[Clause] = [c for c in (holder, topical) if c is not None]
     cited = list({c.clause_id: c for c in cited}.values())
     if in_force is None:
         text = f"{statement.text.rstrip('。')}。[1]"
+    elif topical is holder or topical is None:
+        # about the policy as a whole: the document's own words first, then what they mean today
+        text = f"{_in_own_words(statement.text, note)}。[1]"
     else:
-        # about the policy as a whole, the note speaks of the part, not of "该条款"
-        text = f"{note.replace('该条款所属', '') if topical is holder else note}。[1]"
+        text = f"{note}。[1]"
         if holder is not None and statement.text not in text:
             text += f"原文：{statement.text.rstrip('。')}。"
     if len(cited) > 1:
         text += "相关条款见[2]。"
     return Draft(I.VALIDITY, text, cited, derived=_period_words(statement))
+
+
+# the words of a question that ask about a period rather than name the thing it is about
+_PERIOD_GRAMS = re.compile(r"^(?:有效|效期|过期|到期|失效|执行|施行|实施|期限|截止|开始|结束|适用|现行|申请|申报|享受|兑现|政策|方案|办法)$")
+
+
+def _names_only_the_document(ctx: Context, title: str) -> bool:
+    """The question asks about a whole document: nothing of it is left once its title's words and the
+    period words are taken out."""
+    topic = _topic(ctx)
+    grams = topic.grams if topic is not None else [g for g in ctx.grams if not _PERIOD_GRAMS.match(g)]
+    rest = [g for g in grams if g not in title]
+    return len(rest) < len(grams) and sum(ctx.stats.idf(g) for g in rest) < 3.0
+
+
+def _topic(ctx: Context) -> Context | None:
+    """The question without its period words, when something is left to look for."""
+    grams = [g for g in ctx.grams if not _PERIOD_GRAMS.match(g)]
+    words = [w for w in ctx.words if not any(_PERIOD_GRAMS.match(w[i : i + 2]) for i in range(len(w) - 1))]
+    if not grams or grams == ctx.grams or sum(ctx.stats.idf(g) for g in grams) < 3.0:
+        return None
+    return replace(ctx, grams=grams, words=words)
+
+
+_STATEMENT_PART = re.compile(r"起(?:施行|执行|实施)|有效期|\d{4}年|之日起|至\d|止")
+
+
+def _in_own_words(statement: str, note: str) -> str:
+    """"本办法自印发之日起施行，有效期5年（2022年9月6日至2027年9月5日），现行有效": the statement's
+    parts that speak of time, the dates the note computed when the statement names none, the status."""
+    body = re.sub(r"^(?:第[一二三四五六七八九十百零\d]+条|（[一二三四五六七八九十\d]+）|[一二三四五六七八九十]+、|\d+[.、])\s*", "",
+                  statement.strip().rstrip("。；"))
+    if "〕" in body and _STATEMENT_PART.search(body.rsplit("〕", 1)[-1]):
+        body = body.rsplit("〕", 1)[-1]  # the tail of a responsibility bracket the statement follows
+    parts = [p for p in re.split(r"[，；]", body) if _STATEMENT_PART.search(p)] or [body]
+    kept = "，".join(parts)
+    status = note.rsplit("，", 1)[-1] if "，" in note else note
+    dates = re.search(r"（[^（）]*\d{4}[^（）]*）", note)
+    if dates and dates.group(0) not in kept and not re.search(r"\d{4}", kept.split("有效期")[-1]):
+        kept += dates.group(0)
+    return f"{kept}，{status}"
 
 
 def _period_words(statement) -> list[str]:

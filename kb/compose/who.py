@@ -10,6 +10,7 @@ from kb.compose.common import (
     Draft,
     best_sentence,
     confident,
+    focus,
     matching_phrase,
     pick,
     row_of,
@@ -70,6 +71,11 @@ def who_leads(ctx: Context) -> Draft | None:
     elif not lead:
         rows = [r for r in ctx.library.task_rows(clause.doc_id) if r.linked_clause_id == clause.clause_id]
         rows.sort(key=lambda r: -ctx.stats.sentence_score(ctx.grams, r.content + r.task))
+        # the row stands in for the clause only when it is about what the question names: a clause on
+        # 人才住房 may restate several rows, none of them on housing
+        total = sum(ctx.stats.idf(g) for g in ctx.grams) or 1.0
+        if rows and ctx.stats.sentence_score(ctx.grams, rows[0].content + rows[0].task) / total < focus(ctx, clause) - 0.1:
+            rows = []
         if rows and rows[0].lead_units:
             row_clause = ctx.library.clause(rows[0].clause_id)
             if row_clause is not None:

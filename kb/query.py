@@ -1,0 +1,33 @@
+"""What the retriever searches for: the question in the documents' words, plus the words a document
+uses for what the question asks about when the question itself cannot contain them.
+
+"学徒制培训补贴 过期没" is answered by "本方案…政策措施有效期为两年（2022—2023年）", which shares no
+word with the question: a question about a period searches for the words periods are stated in.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.synonyms import formalise
+
+# asks whether / until when / since when a policy applies (dates of events, "哪几天", are not periods)
+_PERIOD_ASKED = re.compile(
+    r"哪年到哪年|到哪年|截至哪年|几年有效|有效期|还有效|是否有效|有效吗|过期|失效|到期|管几年|管多久|"
+    r"什么时候(?:开始|施行|执行|实施|截止|结束|起)|何时(?:开始|施行|执行|实施|起)|施行日期|期限|"
+    r"还能(?:申请|申报|享受|兑现)|还可以(?:申请|申报|享受)|还(?:在)?执行|还适用|还算数|现在还|仍然有效|现行"
+)
+#: How documents state their period: "自印发之日起施行，有效期5年", "有效期为两年（2022—2023年）".
+PERIOD_WORDS = "有效期 自印发之日起施行 执行"
+
+
+def asks_period(question: str) -> bool:
+    return bool(_PERIOD_ASKED.search(question))
+
+
+def search_text(question: str) -> str:
+    """The query the indexes see for `question` (the user still sees their own words)."""
+    text = formalise(question)
+    if asks_period(text) or asks_period(question):
+        text = f"{text} {PERIOD_WORDS}"
+    return text
