@@ -76,12 +76,6 @@ class Answerer:
         if doc_id and not scoped.doc_id:
             scoped = Filters(doc_id=doc_id, chapter=scoped.chapter, unit=scoped.unit, in_force_only=scoped.in_force_only)
         hits = self.retriever.search(formal, k=20, filters=scoped)
-        if intent == I.VALIDITY:
-            # the thing asked about first ("学徒制培训补贴 过期没"), then the period statements the
-            # expanded search brings: the composer needs the topic to know whose period is asked
-            topic_hits = self.retriever.search(formal, k=10, filters=scoped, expand=False)
-            seen = {c.clause_id for c, _ in topic_hits}
-            hits = topic_hits + [(c, s) for c, s in hits if c.clause_id not in seen]
         hits = [(c, s) for c, s in hits if c.kind != PREAMBLE or len(c.text) > 40]
         stats = self._gram_stats()
         ctx = Context(formal, stats.question_grams(formal), stats, hits, self.library, self.threshold,

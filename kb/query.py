@@ -25,6 +25,13 @@ def asks_period(question: str) -> bool:
     return bool(_PERIOD_ASKED.search(question))
 
 
+def topic_text(question: str) -> str:
+    """The question without the words that ask about a period: what the period is asked of."""
+    rest = _PERIOD_ASKED.sub(" ", question)
+    rest = re.sub(r"(?:什么时候|何时|几年|多久|哪年|没有|没|吗|了|呢)", " ", rest)
+    return formalise(rest).strip() or formalise(question)
+
+
 def search_text(question: str) -> str:
     """The query the indexes see for `question` (the user still sees their own words)."""
     text = formalise(question)

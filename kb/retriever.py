@@ -15,7 +15,7 @@ from indexing import FusionParams, HybridIndex, Passage, StaleIndexError, get_em
 from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
-from kb.query import search_text
+from kb.query import asks_period, search_text, topic_text
 
 DEFAULT_MODEL = os.environ.get("POLICYKB_MODEL", "e5")  # e5 | use | st:/path/to/model
 
@@ -104,7 +104,30 @@ class Retriever:
             clause = self.library.clause(hit.clause_id)
             if clause is not None:
                 out.append((clause, float(hit.score)))
+        if expand and asks_period(query) and out:
+            topic = index.search(topic_text(query), k=3, allowed_ids=allowed, mode=mode)
+            out = self._period_first(query, out, topic, allowed, k)
         return out
+
+    def _period_first(self, query: str, hits: list[tuple[Clause, float]], topic: list,
+                      allowed: set[str] | None, k: int) -> list[tuple[Clause, float]]:
+        """A period question ("学徒制培训补贴 过期没") is answered by the period statement of the document
+        the thing asked about stands in: that statement first, then the clause on the thing itself,
+        then the rest. Every document states its period in similar words, so the words alone cannot
+        tell whose period is asked."""
+        if not topic:
+            return hits
+        top = self.library.clause(topic[0].clause_id)
+        named = [d for d in self.library.documents() if d.number and d.number in query]
+        doc = named[0] if named else self.library.document(top.doc_id) if top is not None else None
+        holders = [self.library.clause(v.clause_id) for v in (doc.validity if doc else []) if v.clause_id]
+        holders = [c for c in holders if c is not None and (allowed is None or c.clause_id in allowed)]
+        if not holders or top is None:
+            return hits
+        best = hits[0][1]
+        lead = [(c, best) for c in holders[:1]] + [(top, float(topic[0].score))]
+        seen = {c.clause_id for c, _ in lead}
+        return (lead + [(c, s) for c, s in hits if c.clause_id not in seen])[:k]
 
     def _allowed(self, filters: Filters) -> set[str] | None:
         if not (filters.doc_id or filters.chapter or filters.unit or filters.in_force_only):
