@@ -86,6 +86,9 @@ class Answerer:
             answer.answer = "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。"
             return answer
         draft = self._compose(intent, ctx)
+        attribute = I.asked_attribute(formal)
+        if draft is not None and draft.found and attribute and not any(attribute.search(c.text) for c in draft.cited):
+            draft = None  # the topic is there, what is asked of it (材料, 电话…) is not
         if draft is None or not draft.found:
             answer = self._not_found(question, intent, hits)
         else:

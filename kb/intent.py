@@ -59,3 +59,23 @@ def asks_validity(question: str) -> bool:
 def asks_amount(question: str) -> bool:
     """The question wants a figure ("给多少钱", "比例是多少"), not just whether there is a policy."""
     return bool(_AMOUNT_ASKED.search(question))
+
+
+# Attributes a question can ask for that a clause on the right topic may still not state: the answer
+# must name them, else the documents do not answer ("要准备哪些材料" of a clause that lists none).
+_ASKED_ATTRIBUTES = (
+    (re.compile(r"(?:哪些|什么|啥|几样|准备|提交|提供|带)(?:申报|申请)?(?:材料|资料)|材料(?:有哪些|是什么)"),
+     re.compile(r"材料|资料|证明|复印件|申请表|申报书|营业执照")),
+    (re.compile(r"电话|联系方式|热线"), re.compile(r"电话|联系方式|热线|\d{7,}")),
+    (re.compile(r"(?:地址|地点|在哪(?:里|儿)?(?:办|申请|申报|领))"), re.compile(r"地址|地点|位于|大厅|窗口|路\d|号楼")),
+    (re.compile(r"网址|网站|哪个平台|什么平台|哪个系统"), re.compile(r"网址|网站|平台|系统|www|http|小程序|APP|app")),
+)
+
+
+def asked_attribute(question: str) -> re.Pattern[str] | None:
+    """What an answer's clause must hold when the question asks for materials, a phone number, an
+    address or a web site; None when it asks for none of these."""
+    for asked, stated in _ASKED_ATTRIBUTES:
+        if asked.search(question):
+            return stated
+    return None

@@ -61,6 +61,13 @@ def test_portfolio_narrows_to_the_topic_asked(answerer) -> None:
     assert 0 < len(narrowed.citations) < len(whole.citations)
 
 
+def test_who_leads_and_how_much_in_one_sentence(answerer) -> None:
+    a = answerer.ask("企业上云典型案例谁负责，奖多少")
+    head = first(a.answer)
+    assert "市工信局" in head and "50万元、20万元" in head
+    assert "未单列牵头单位" in head  # a 责任单位 list is not presented as the lead
+
+
 # -------------------------------------------------------------------------------------- incentives
 def test_revenue_tier_is_read_for_the_applicant(answerer) -> None:
     a = answerer.ask("我们公司营收首次过10亿能拿多少奖励？")
@@ -79,6 +86,17 @@ def test_rate_times_figure_under_the_cap(answerer) -> None:
 def test_rate_times_figure_over_the_cap(answerer) -> None:
     a = answerer.ask("合同执行金额3000万元能奖多少")
     assert "3000万元×2%=60万元" in a.answer and "超过上限" in a.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "money"),
+    [("合同2000万", [2e7]), ("营收过10个亿", [1e9]), ("投资500万元", [5e6]), ("过亿", [1e8]),
+     ("实际响应1万千瓦时", []), ("招了5万人", []), ("3万张床位", [])],
+)
+def test_sums_of_money_in_a_question_and_quantities_that_are_not(question: str, money: list[float]) -> None:
+    from kb.figures import money_in_question
+
+    assert money_in_question(question) == money
 
 
 def test_a_named_step_of_one_clause_does_not_pull_in_another(answerer) -> None:
@@ -125,6 +143,14 @@ def test_question_the_documents_do_not_answer(answerer) -> None:
     assert not a.found
     assert a.answer.startswith("未在已收录的政策文件中找到")
     assert len(a.citations) <= 3
+
+
+def test_asked_attribute_the_clause_does_not_state_is_not_found(answerer) -> None:
+    # the 集聚区 clause exists, but it lists no application materials
+    a = answerer.ask("申报市级数字经济集聚区要准备哪些材料")
+    assert not a.found
+    assert any("集聚区" in c.text for c in a.citations)
+    assert answerer.ask("市级数字经济集聚区怎么评").found
 
 
 def test_typo_is_repaired_and_said(answerer) -> None:

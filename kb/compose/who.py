@@ -6,6 +6,7 @@ import re
 
 from kb import intent as I
 from kb.compose.common import (
+    MONEY_OR_RATE,
     Context,
     Draft,
     best_sentence,
@@ -57,7 +58,7 @@ def who_leads(ctx: Context) -> Draft | None:
     if statements:
         score, holder, phrase = max(statements, key=lambda s: s[0])
         if score >= bracket_cov or clause is None:
-            return Draft(I.WHO_LEADS, f"{phrase.strip('，')}。[1]", [holder])
+            return Draft(I.WHO_LEADS, _with_amount(ctx, f"{phrase.strip('，')}。[1]", holder), [holder])
     if not confident(ctx, clause):
         return _sentence_naming_a_unit(ctx)
     assert clause is not None
@@ -91,7 +92,21 @@ def who_leads(ctx: Context) -> Draft | None:
         text = f"{subject}的责任单位为{'、'.join(shared)}（该条款未单列牵头单位）。[1]"
     if len(cited) > 1:
         text += "原文条款见[2]。"
-    return Draft(I.WHO_LEADS, text, cited)
+    body = next((c for c in cited if c.kind != TASK_ROW), cited[0])
+    return Draft(I.WHO_LEADS, _with_amount(ctx, text, body), cited)
+
+
+def _with_amount(ctx: Context, text: str, clause: Clause) -> str:
+    """"…谁牵头，补多少": the sum the clause names joins the lead in the first sentence."""
+    if not I.asks_amount(ctx.question) or not MONEY_OR_RATE.search(clause.text):
+        return text
+    marker = "[1]" if "[1]" in text else ""
+    sentence = best_sentence(ctx, clause, MONEY_OR_RATE, only_preferred=True).rstrip("。；，")
+    if not MONEY_OR_RATE.search(sentence) or sentence in text:
+        return text
+    head, _sep, rest = text.partition("。" + marker)
+    marker_index = int(marker.strip("[]")) if marker else 1
+    return f"{head}；{sentence}。[{marker_index}]{rest}"
 
 
 def _sentence_naming_a_unit(ctx: Context) -> Draft | None:
