@@ -197,3 +197,9 @@ def test_portfolio_leads_with_the_document_the_question_is_about(all_documents) 
 def test_lead_from_a_statement_in_the_text(all_documents) -> None:
     a = all_documents.ask("融资担保机构支持小微企业谁牵头")
     assert "市财政局牵头" in first(a.answer)
+
+
+def test_lead_named_by_a_role_statement(all_documents) -> None:
+    # "市自然资源规划局要发挥牵头揽总作用", while every 〔牵头单位〕 of that document names the counties
+    a = all_documents.ask("标准地改革哪个部门牵头揽总")
+    assert first(a.answer).startswith("市自然资源规划局")

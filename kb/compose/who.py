@@ -26,6 +26,8 @@ _ORG_ACTS = re.compile(rf"{_ORG}(?:对[^，。；]{{0,20}})?(?:负责|牵头|主
 _LEAD_STATEMENTS = [
     re.compile(r"(?P<unit>[^，。；、：]{2,24}?)为(?P<object>[^，。；]{2,40}?)的?牵头(?:单位|部门)"),
     re.compile(r"(?P<unit>[^，。；、：]{2,24}?)(?:是|为)(?P<object>[^，。；]{2,50}?)的?主管部门"),
+    # "市自然资源规划局要发挥牵头揽总作用" (the object is the document's own subject)
+    re.compile(rf"(?P<unit>{_ORG})(?:要|应当|应)?(?:发挥|承担|履行)(?P<object>牵头(?:揽总|抓总|统筹)?)(?:作用|职责|责任)"),
     # "市场监督管理部门负责长者饭堂食品安全的监督管理" (last: the forms above name the lead outright)
     re.compile(rf"(?P<unit>{_ORG})(?:负责|牵头负责|主管|承担|具体负责)(?P<object>[^。；]{{2,60}})"),
     re.compile(r"(?P<object>[^，。；]{0,40}?)由(?P<unit>[^，。；]{2,30}?)(?:牵头|负责|统筹|组织|考核|审核|会同|承担|主管|制定|联合制定|落实|兑现|出台|审定)(?P<rest>[^，。；]{0,40})"),
