@@ -36,7 +36,7 @@ RELATED_CITATIONS = 2
 RELATED_MIN_SCORE = 0.5
 # Share of the question's IDF-weighted content a clause must hold before it counts as an answer.
 # Calibrated on the dev split of eval/gold (see eval/results/); below it the answer is "not found".
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.65
 # the IDF mass below which a question holds nothing distinctive to look for ("1", "政策")
 MIN_QUESTION_MASS = 3.0
 _GENERIC_TITLE = re.compile(r"关于|印发|进一步|实施方案|行动方案|实施意见|实施细则|管理办法|实施办法|若干政策措施|若干措施|若干政策|的|通知|广州市|广安市|赣州市|天津市|（试行）")
@@ -85,10 +85,25 @@ class Answerer:
             answer = self._not_found(question, intent, hits)
             answer.answer = "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。"
             return answer
+        stranger = self._unknown_organisation(question, unit)
+        if stranger and intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD):
+            answer = self._not_found(question, intent, hits)
+            answer.answer = f"已收录的政策文件中没有提到“{stranger}”。以下条款可能相关，仅供参考。"
+            return answer
         draft = self._compose(intent, ctx)
         attribute = I.asked_attribute(formal)
         if draft is not None and draft.found and attribute and not any(attribute.search(c.text) for c in draft.cited):
             draft = None  # the topic is there, what is asked of it (材料, 电话…) is not
+        missing_value = self._value_missing(formal, draft)
+        missing_level = self._level_missing(formal, draft)
+        if missing_value or missing_level:
+            answer = self._not_found(question, intent, hits)
+            topic = short(re.sub(r"[？?。！!]+$", "", question), 30)
+            gap = f"没有对{missing_level}的规定" if missing_level else f"未写明“{topic}”所问的{missing_value}"
+            answer.answer = f"已收录的政策文件中有相关条款，但{gap}。以下条款可能相关，仅供参考。"
+            if fixes:
+                answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in fixes))
+            return answer
         if draft is None or not draft.found:
             answer = self._not_found(question, intent, hits)
         else:
@@ -181,6 +196,44 @@ class Answerer:
         if intent == I.TARGET:
             return target(ctx) or quote(ctx, I.TARGET)
         return quote(ctx, intent)
+
+    def _unknown_organisation(self, question: str, unit: str | None) -> str:
+        """An organisation the question asks about that no document mentions ("赣州市数据局")."""
+        if unit:
+            return ""
+        stats = self._gram_stats()
+        for m in I.ORGANISATION.finditer(question):
+            name = re.sub(r"^(?:请问|那个|这个|关于|我想问|问下|问一下)", "", m.group(0))
+            if len(name) >= 4 and stats.word_df(name.lower()) == 0:
+                return name
+        return ""
+
+    @staticmethod
+    def _value_missing(question: str, draft: Draft | None) -> str:
+        """The kind of value (金额, 日期…) the question asks for when the composed answer states none."""
+        if draft is None or not draft.found or draft.intent in (I.UNIT_TASKS, I.WHO_LEADS):
+            return ""
+        asked = I.asked_value(question)
+        if asked is None:
+            return ""
+        name, stated = asked
+        if draft.intent == I.VALIDITY and name not in ("日期",):
+            return ""
+        head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+        return "" if stated.search(head) else name
+
+    @staticmethod
+    def _level_missing(question: str, draft: Draft | None) -> str:
+        """"评上市级…示范项目能奖多少" answered by a sentence that pays only 省级 ones: the level asked
+        is not provided for."""
+        if draft is None or not draft.found or draft.intent != I.INCENTIVE:
+            return ""
+        asked = {lv.replace("（镇）", "").replace("（村）", "") for lv in I.LEVELS.findall(question)}
+        if not asked:
+            return ""
+        head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+        spoken = {lv.replace("（镇）", "").replace("（村）", "") for lv in I.LEVELS.findall(head)}
+        return "、".join(sorted(asked)) if spoken and not asked & spoken else ""
 
     def _document_by_number(self, number: str) -> Answer:
         doc = self.library.document(number)

@@ -14,8 +14,8 @@ KEYWORD = "keyword"
 
 INTENTS = (WHO_LEADS, UNIT_TASKS, INCENTIVE, VALIDITY, TARGET, CONDITION, KEYWORD)
 
-_WHO = re.compile(r"谁(?:来|在)?(?:牵头|负责|主管|管|抓|主抓|承办|办|考核|审核|出面|统筹|制定|定|兑现)|谁来|由谁|归口|主管部门|哪个(?:部门|单位|局)|哪些(?:部门|单位)|由谁|牵头单位|牵头部门|责任单位|配合单位|归谁|谁家|找谁|什么部门|啥部门|哪家单位|主管部门")
-_TASKS = re.compile(r"(?:负责|牵头|承担|参与|管|干|做)(?:了|的)?.{0,12}?(?:哪些|什么|啥|几项|多少项|哪几项|任务|工作)|(?:哪些|什么)(?:任务|工作|职责|事)|职责|任务清单|都负责|都管|有哪些任务|分工")
+_WHO = re.compile(r"哪几个(?:部门|单位)|哪几家(?:部门|单位)?|谁(?:来|在)?(?:牵头|负责|主管|管|抓|主抓|承办|办|考核|审核|出面|统筹|制定|定|兑现)|谁来|由谁|归口|主管部门|哪个(?:部门|单位|局)|哪些(?:部门|单位)|由谁|牵头单位|牵头部门|责任单位|配合单位|归谁|谁家|找谁|什么部门|啥部门|哪家单位|主管部门")
+_TASKS = re.compile(r"(?:负责|牵头|承担|参与|管|干|做)(?:了|的)?.{0,12}?(?:哪些|什么|啥|几项|多少项|哪几项|哪块|哪几块|哪方面|任务|工作)|(?:哪些|什么)(?:任务|工作|职责|事|方面)|职责|任务清单|都负责|都管|有哪些任务|分工")
 _AMOUNT_ASKED = re.compile(r"多少|能拿|可以拿|能领|能得|怎么算|如何计算|几折|比例|标准是|上限|最高")
 _MONEY = re.compile(r"多少钱|奖励|补贴|奖补|补助|资助|扶持|能拿|可以拿|给多少|拿多少|奖多少|补多少|多少万|多少元|资金支持|怎么算|如何计算|能领|能得|兑现")
 _VALID = re.compile(r"哪年到哪年|到哪年|截至哪年|几年有效|还能申报|还能兑现|还能申请|还能享受|还执行|还在执行|现在还|还算数|仍然有效|还管用|还能用|哪几天|哪天|几号|什么时间|实施时间|有效期|还有效|是否有效|有效吗|过期|失效|到期|什么时候(?:开始|施行|执行|实施|截止|结束)|何时|施行日期|期限|截止|还能(?:申请|申报|享受)|还可以(?:申请|申报|享受)|还在执行|还适用|现行")
@@ -72,10 +72,47 @@ _ASKED_ATTRIBUTES = (
 )
 
 
+# a bureau named in a question: "赣州市数据局", "市数据局", "区医保局" (no question words inside)
+ORGANISATION = re.compile(r"(?:[\u4e00-\u9fff]{2,3}[市区县省])?[市区县省]?[^\s，。、；：？?！!哪些这那个的和与及在里归由找是]{2,8}局")
+
+
 def asked_attribute(question: str) -> re.Pattern[str] | None:
     """What an answer's clause must hold when the question asks for materials, a phone number, an
     address or a web site; None when it asks for none of these."""
     for asked, stated in _ASKED_ATTRIBUTES:
         if asked.search(question):
             return stated
+    return None
+
+
+# What kind of value a question asks for, and what an answer stating it looks like. A clause on the
+# right topic that does not state the value does not answer ("一家企业最多能举荐几个人才" of a clause
+# that names no number; "每年几月份截止申报" of a clause that gives only the policy's years).
+_VALUE_ASKED = (
+    ("日期", re.compile(r"几月|几号|哪天|哪一天|几日|哪个月|截止日期|具体日期"),
+     re.compile(r"\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十]+月")),
+    ("年份", re.compile(r"哪年|哪一年|几几年"), re.compile(r"\d{4}\s*年|年底|年度")),
+    ("时间", re.compile(r"什么时候|何时|啥时候|多久(?:能|可以|会)?(?:建成|完成|出来|到位|挂牌)"),
+     re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|之日起|年底|年内|以前|之前|期间|每[年月季周日]|\d+个?(?:工作日|日|天|月|年)")),
+    ("数量", re.compile(r"(?:多少|几)(?!个亿)(?:个|条|家|项|名|人|次|件|张|户|所|座|批|类|种|天|年|个月|岁|倍|亩|平方|万千瓦|千瓦)"),
+     re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|条|家|项|名|人|次|件|张|户|所|座|批|类|种|天|年|月|岁|倍)")),
+    ("比例", re.compile(r"百分之几|几成|多少%|几折|占比多少|比例.{0,6}多少|多少.{0,4}比例|按多少比例"),
+     re.compile(r"%|％|分之|\d成|折")),
+    # a sum of money asked outright ("多少钱", "多少元") must be given in 元
+    ("金额", re.compile(r"多少钱|几块钱|多少元|多少万元|几万元|多少亿元"), re.compile(r"元|分之")),
+    ("金额", re.compile(r"多少万|几万|几个亿|多少亿|补多少|奖多少|给多少|拿多少|发多少|贷多少|交多少|收多少|报销多少|资助多少|补贴多少|奖励多少|补助多少"),
+     # a figure of any form: "7730.28" under a 万元 table header, "1个月全市最低工资标准"
+     re.compile(r"\d|分之|[一二两三四五六七八九十百千万]+元")),
+)
+
+# the administrative level a question names (市级示范项目) and the levels a sentence speaks of
+LEVELS = re.compile(r"国家级|省级|市级|区级|县级|镇级|街道（镇）级|街道级|社区（村）级|社区级|村级")
+
+
+def asked_value(question: str) -> tuple[str, re.Pattern[str]] | None:
+    """The kind of value the question asks for (金额, 数量, 比例, 日期, 年份) and the pattern an answer
+    stating it matches; None when it asks for none."""
+    for name, asked, stated in _VALUE_ASKED:
+        if asked.search(question):
+            return name, stated
     return None

@@ -203,3 +203,32 @@ def test_lead_named_by_a_role_statement(all_documents) -> None:
     # "市自然资源规划局要发挥牵头揽总作用", while every 〔牵头单位〕 of that document names the counties
     a = all_documents.ask("标准地改革哪个部门牵头揽总")
     assert first(a.answer).startswith("市自然资源规划局")
+
+
+# ------------------------------------------------------------ near misses: topic found, value not
+@pytest.mark.parametrize(
+    ("question", "says"),
+    [
+        ("评上市级数字技术应用场景示范项目 能奖多少钱", "没有对市级的规定"),  # the clause pays 省级 ones only
+        ("新型学徒制培训补贴每年几月份截止申报", "所问的日期"),  # the plan gives years, no day
+    ],
+)
+def test_topic_without_the_asked_value_is_not_found(answerer, question: str, says: str) -> None:
+    a = answerer.ask(question)
+    assert not a.found
+    assert a.answer.startswith("已收录的政策文件中有相关条款") and says in a.answer
+    assert a.citations  # the nearest clauses are still shown
+
+
+def test_an_organisation_no_document_mentions(answerer) -> None:
+    a = answerer.ask("赣州市数据局在数字经济方案里负责哪些")
+    assert not a.found and "没有提到“赣州市数据局”" in a.answer
+    assert answerer.ask("行政审批局负责哪些任务").found  # a short form of a known unit is no stranger
+
+
+def test_words_no_document_uses_weigh_less_than_known_ones(library) -> None:
+    from kb.confidence import GramStats
+
+    stats = GramStats(library.clauses())
+    assert stats.word_df("两笔") == 0 and stats.word_df("集聚区") > 0
+    assert stats.word_idf("两笔") < stats.word_idf("集聚区")
