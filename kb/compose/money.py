@@ -37,6 +37,8 @@ _THRESHOLD = re.compile(
 _DOLLAR_Q = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*美元")
 #: How far below the best clause's relevance a clause may be and still have its rule applied.
 RULE_MARGIN = 0.15
+#: Bonus of a candidate whose money sentence states the kind of value the question asks for.
+ASKED_VALUE_BONUS = 0.2
 _SCALE = {"千": 1e3, "万": 1e4, "亿": 1e8, None: 1.0, "": 1.0}
 
 
@@ -192,6 +194,12 @@ def incentive(ctx: Context) -> Draft | None:
     scored = [(relevance(ctx, c, score), c) for c, score in ctx.hits[:10] if _pays(c)]
     if not scored:
         return None
+    asked = I.asked_value(ctx.question)
+    if asked is not None:
+        # "补贴上限多少钱一度": a clause whose sentence on the question gives the kind of value asked
+        # (a sum in 元, not only a rate) outranks a sibling that speaks of the topic without it
+        scored = [(fit + (ASKED_VALUE_BONUS if asked[1].search(best_sentence(ctx, c, MONEY_OR_RATE, only_preferred=True))
+                          else 0.0), c) for fit, c in scored]
     scored.sort(key=lambda sc: -sc[0])
     ranked = [c for _, c in scored]
     best_relevance = scored[0][0]
