@@ -29,10 +29,10 @@ def money_in_question(question: str) -> list[float]:
 
 
 def format_yuan(value: float) -> str:
-    """2000000 -> "200万元"; keeps at most two decimals."""
+    """2000000 -> "200万元", 50000 -> "5万元", 12000 -> "12000元"; keeps at most two decimals."""
     if value >= 1e8 and value % 1e6 == 0:
         number, unit = value / 1e8, "亿元"
-    elif value >= 1e4:
+    elif value >= 1e5 or (value >= 1e4 and value % 1e4 == 0):
         number, unit = value / 1e4, "万元"
     else:
         number, unit = value, "元"

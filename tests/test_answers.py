@@ -99,6 +99,19 @@ def test_sums_of_money_in_a_question_and_quantities_that_are_not(question: str, 
     assert money_in_question(question) == money
 
 
+def test_share_one_level_of_government_pays(answerer) -> None:
+    a = answerer.ask("软件公司营收首次过5000万奖了50万，这笔钱市财政要出多少")
+    assert first(a.answer).startswith("50万元×50%=25万元")
+    assert "市县两级财政各承担50%" in a.answer
+
+
+@pytest.mark.parametrize(("value", "text"), [(12000, "12000元"), (50000, "5万元"), (400000, "40万元"), (1.5e8, "1.5亿元")])
+def test_computed_sums_read_the_way_documents_write_them(value: float, text: str) -> None:
+    from kb.figures import format_yuan
+
+    assert format_yuan(value) == text
+
+
 def test_a_named_step_of_one_clause_does_not_pull_in_another(answerer) -> None:
     # "省级" is a step of the 企业上云 ladder too; the question is about 应用场景示范区
     a = answerer.ask("省级应用场景示范区奖补给谁、给多少")
@@ -192,6 +205,14 @@ def test_portfolio_leads_with_the_document_the_question_is_about(all_documents) 
     assert "统计体系" in first(a.answer)
     titles = re.findall(r"在《([^》]+)》中", a.answer)
     assert len(titles) >= 2
+
+
+@pytest.mark.parametrize(("hired", "working"), [(5, "3×2000元+2×3000元=12000元"), (2, "2×2000元=4000元")])
+def test_per_head_ladder_is_applied_to_the_count_given(all_documents, hired: int, working: str) -> None:
+    # "招用3人（含3人）以下的，每招用1人奖励2000元，招用3人以上的，每增加1人奖励3000元"
+    a = all_documents.ask(f"大学生返乡创业招了{hired}个人，吸纳就业奖励多少")
+    assert working in first(a.answer)
+    assert "未超过最高10万元" in first(a.answer)
 
 
 def test_lead_from_a_statement_in_the_text(all_documents) -> None:

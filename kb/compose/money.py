@@ -28,9 +28,21 @@ from kb.figures import format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
 _PAYER_Q = re.compile(r"谁出|谁承担|谁来出|谁兑现|谁付|哪里出|哪级财政|市里出|县里出|区里出|资金来源|钱从哪|承担比例|怎么分担")
+# how much of a sum one level pays: "这笔钱市财政要出多少", "县里承担多少"
+_SHARE_Q = re.compile(r"(?:市|县|区|省)(?:级|里)?(?:财政)?(?:要|需要|得)?(?:出|承担|负担|拿)多少")
+_EACH_SHARE = re.compile(r"各(?:承担|负担|分担)(\d+(?:\.\d+)?)%")
 _PAYER = re.compile(r"[^，。；]*(?:财政|资金)[^，。；]*(?:承担|兑现|负担|列支|支付|安排)[^，。；]*")
 _UNIT_PRICE = re.compile(r"(\d+(?:\.\d+)?)\s*元\s*/\s*([\u4e00-\u9fff]{1,4})")
-_QUANTITY = r"(\d+(?:\.\d+)?)\s*(万|千)?\s*{unit}"
+_QUANTITY = r"(\d+(?:\.\d+)?)\s*(万|千)?\s*个?\s*{unit}"
+# a ladder per head: "招用3人（含3人）以下的，每招用1人奖励2000元，招用3人以上的，每增加1人奖励3000元，
+# 最高奖励总额不超过10万元"
+_COUNTABLE = r"[人户个家件次名项套台]"
+_PER_HEAD = re.compile(
+    rf"(?P<n>\d+)(?P<u>{_COUNTABLE})(?:（含\d+{_COUNTABLE}）)?(?:及)?以下的?，每[^，。；]{{0,6}}?1(?P=u)"
+    rf"[^，。；\d]{{0,6}}?(?P<low>\d+(?:\.\d+)?)元[^，。；]{{0,6}}，[^，。；]{{0,8}}?(?P=n)(?P=u)以上的?，"
+    rf"每(?:增加|多)[^，。；]{{0,4}}?1(?P=u)[^，。；\d]{{0,6}}?(?P<high>\d+(?:\.\d+)?)元"
+    rf"(?:[^。；]{{0,4}}，最高[^，。；\d]{{0,8}}?(?P<cap>\d+(?:\.\d+)?)(?P<capu>万|千)?元)?"
+)
 _THRESHOLD = re.compile(
     r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(美元|元)(?:（含）)?(?:及)?以上(?:、?(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*(?:美元|元)以下)?"
 )
@@ -190,6 +202,35 @@ def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
     return None
 
 
+def _per_head(ctx: Context, clause: Clause) -> _Rule | None:
+    """A per-head ladder applied to the count the question gives (招了5个人: 3×2000元+2×3000元)."""
+    for m in _PER_HEAD.finditer(clause.text):
+        unit = m.group("u")
+        q = re.search(rf"(\d+)\s*个?\s*{unit}", ctx.question)
+        if not q:
+            continue
+        count, band = int(q.group(1)), int(m.group("n"))
+        low, high = float(m.group("low")), float(m.group("high"))
+        num = lambda x: f"{x:g}"  # noqa: E731
+        if count <= band:
+            total = count * low
+            working = f"{count}×{num(low)}元={format_yuan(total)}"
+        else:
+            total = band * low + (count - band) * high
+            working = f"{band}×{num(low)}元+{count - band}×{num(high)}元={format_yuan(total)}"
+        text = f"按该条款，{m.group('n')}{unit}以下每{unit}{num(low)}元，超过部分每{unit}{num(high)}元：{working}"
+        derived = [format_yuan(total)]
+        if m.group("cap"):
+            cap = float(m.group("cap")) * _SCALE[m.group("capu")]
+            cap_text = f"{m.group('cap')}{m.group('capu') or ''}元"
+            if total > cap:
+                text += f"，超过最高{cap_text}的上限，按{cap_text}计"
+            else:
+                text += f"，未超过最高{cap_text}"
+        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)) + 1.0, text + "。[1]", derived)
+    return None
+
+
 def incentive(ctx: Context) -> Draft | None:
     scored = [(relevance(ctx, c, score), c) for c, score in ctx.hits[:10] if _pays(c)]
     if not scored:
@@ -206,11 +247,23 @@ def incentive(ctx: Context) -> Draft | None:
     clause = ranked[0]
     if not confident(ctx, clause):
         return None
-    if _PAYER_Q.search(ctx.question):
+    share_asked = _SHARE_Q.search(ctx.question)
+    if _PAYER_Q.search(ctx.question) or share_asked:
         for c in ranked[:3]:
             payer = _PAYER.search(c.text)
-            if payer:
-                return Draft(I.INCENTIVE, f"{clean(payer.group(0))}。[1]", [c])
+            if not payer:
+                continue
+            text = f"{clean(payer.group(0))}。[1]"
+            derived: list[str] = []
+            given = money_in_question(ctx.question)
+            share = _EACH_SHARE.search(payer.group(0))
+            if share_asked and given and share:
+                # "奖了50万，这笔钱市财政要出多少" under "市县两级财政各承担50%": 50万元×50%=25万元
+                part = given[-1] * float(share.group(1)) / 100
+                whole, part_text = format_yuan(given[-1]), format_yuan(part)
+                text = f"{whole}×{share.group(1)}%={part_text}，{clean(payer.group(0))}。[1]"
+                derived = [whole, part_text]
+            return Draft(I.INCENTIVE, text, [c], derived)
     given = money_in_question(ctx.question)
     rules: list[tuple[_Rule, Clause]] = []
     for fit, c in scored[:3]:
@@ -219,7 +272,7 @@ def incentive(ctx: Context) -> Draft | None:
         if ctx.coverage(c) < ctx.threshold or fit < best_relevance - RULE_MARGIN:
             continue
         weight = ctx.coverage(c) * sum(ctx.stats.idf(g) for g in ctx.grams)
-        for rule in (_thresholds(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given),
+        for rule in (_thresholds(ctx, c), _per_head(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given),
                      _word_tier(ctx, c)):
             if rule is not None:
                 rule.score += weight
