@@ -62,6 +62,8 @@ def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
         if m:
             title = m.group(1).strip("《》")
     if not title:
+        title = _title_from_purpose(text[:2000])
+    if not title:
         title = fallback_title or (lines[0][:40] if lines else "")
     cover = re.search(r"印发《?(.{4,80}?)》?的通知$", title)
     if cover:  # the policy itself, not its cover notice
@@ -83,6 +85,21 @@ def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
             issuer = _join_issuers(m.group(1))
             break
     return Header(title=title, number=number, issuer=issuer, issue_date=issue_date)
+
+
+# "根据《四川省人民政府关于做好…促进就业工作的实施意见》…精神，结合我市实际，制定本实施办法"
+_MADE_UNDER = re.compile(
+    r"根据《[^《》]{0,30}?关于([^《》]{4,60}?)的(?:实施意见|指导意见|意见|通知|决定)》[^。]{0,80}?"
+    r"制定本(实施办法|管理办法|办法|实施方案|方案|若干措施|措施|实施意见|实施细则|细则)"
+)
+INFERRED_TITLE_MARK = "（标题据正文推定）"
+
+
+def _title_from_purpose(text: str) -> str:
+    """A page saved without its title line still says what it is and what it implements: the title
+    is put together from those words and marked as inferred."""
+    m = _MADE_UNDER.search(text)
+    return f"关于{m.group(1)}的{m.group(2)}{INFERRED_TITLE_MARK}" if m else ""
 
 
 def _join_issuers(text: str) -> str:

@@ -6,6 +6,7 @@ The index lives in `<kb>/index`; it records the store generation it was built fr
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -63,8 +64,13 @@ class Retriever:
     def folder(self):
         return self.library.kb_dir / f"index-{self.model.replace(':', '_').replace('/', '_')}"
 
-    def _kb_version(self) -> str:
-        return f"schema1-gen{self.library.generation}"
+    def _kb_version(self, clauses: list[Clause]) -> str:
+        """The store generation and a digest of what is indexed: a store rebuilt from scratch can reach
+        the same generation with other documents, and an index copied next to it must not pass."""
+        digest = hashlib.sha1()
+        for c in clauses:
+            digest.update(f"{c.clause_id}\x00{c.doc_id}\x00{len(c.text)}\x00{c.text[:64]}\x01".encode())
+        return f"schema1-gen{self.library.generation}-{digest.hexdigest()[:16]}"
 
     def index(self, wait: bool = True) -> HybridIndex:
         """The index for the current store generation; with `wait=False`, while another thread
@@ -84,11 +90,11 @@ class Retriever:
             embedder = get_embedder(self.model)
             try:
                 # fusion is a query-time choice: today's default, not whatever the index was built with
-                index = HybridIndex.load(self.folder, embedder, self._kb_version(), dictionary_hash(terms),
+                index = HybridIndex.load(self.folder, embedder, self._kb_version(clauses), dictionary_hash(terms),
                                          fusion=FusionParams())
             except (StaleIndexError, FileNotFoundError):
                 passages = [passage_of(self.library, c) for c in clauses]
-                index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version())
+                index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version(clauses))
             self._index, self._index_generation = index, generation
             return index
 

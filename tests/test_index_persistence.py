@@ -374,3 +374,28 @@ def test_e5_finds_reworded_question(tmp_path: Path) -> None:
         assert clause in [h.clause_id for h in index.search(question, k=3)], question
     v = emb.embed_queries(["数据交易"])
     assert v.dtype == np.float32 and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+
+
+def test_index_copied_from_another_store_of_the_same_generation_is_stale(tmp_path: Path) -> None:
+    """Two stores built from scratch reach the same generation with different documents; an index
+    folder carried from one to the other (a restored backup, a rebuilt cache) must be rebuilt."""
+    import shutil
+
+    from kb.library import Library
+    from kb.retriever import Retriever
+
+    def kb_of(name: str, body: str) -> Library:
+        src = tmp_path / f"{name}.txt"
+        src.write_text(f"{name}实施办法\n一、总则\n{body}\n二、附则\n本办法自印发之日起施行。\n", encoding="utf-8")
+        library = Library(tmp_path / f"kb-{name}")
+        assert all(r.ok for r in library.ingest([src]))
+        return library
+
+    first = kb_of("甲市数据", "支持建设数据交易中心，给予一次性奖励50万元。")
+    Retriever(first).index()
+    second = kb_of("乙市养老", "社区养老服务设施运营补贴每年每个10万元。")
+    assert first.generation == second.generation
+    shutil.copytree(first.kb_dir / Retriever(first).folder.name, second.kb_dir / Retriever(second).folder.name)
+    hits = Retriever(second).search("养老服务设施运营补贴", k=3)
+    assert hits and all(c.doc_id == second.documents()[0].doc_id for c, _ in hits)
+    assert any("养老服务设施" in c.text for c, _ in hits)

@@ -95,3 +95,12 @@ def test_explicit_lead_bracket(shared_corpus):
 def test_validity_statements(shared_corpus, name, start, end):
     parsed = _parse(shared_corpus / name)
     assert (parsed.document.validity[0].start_date, parsed.document.validity[0].end_date) == (start, end)
+
+
+def test_a_page_without_its_title_line_gets_one_from_its_purpose_statement(shared_corpus):
+    # the saved page starts at "各区市县人民政府，…": no title, no 文号; the text says it implements
+    # 《…关于做好当前和今后一个时期促进就业工作的实施意见》 and is "本实施办法"
+    parsed = _parse(shared_corpus / "guangan_employment_measures_2019.txt")
+    assert parsed.document.title == "关于做好当前和今后一个时期促进就业工作的实施办法（标题据正文推定）"
+    titled = _parse(shared_corpus / "guangan_ip_policies_2022.txt")
+    assert "推定" not in titled.document.title
