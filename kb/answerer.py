@@ -220,6 +220,8 @@ class Answerer:
         if draft.intent == I.VALIDITY and name not in ("日期",):
             return ""
         head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+        if draft.intent == I.VALIDITY and re.search(r"申报|申请|报名", question) and not re.search(r"申报|申请|报名", head):
+            return "申报日期"  # an application window is not the policy's period
         return "" if stated.search(head) else name
 
     @staticmethod
