@@ -17,6 +17,10 @@ _PERIOD_ASKED = re.compile(
     r"什么时候(?:开始|施行|执行|实施|截止|结束|起)|何时(?:开始|施行|执行|实施|起)|施行日期|期限|"
     r"还能(?:申请|申报|享受|兑现)|还可以(?:申请|申报|享受)|还(?:在)?执行|还适用|还算数|现在还|仍然有效|现行"
 )
+# asks when something happens ("春节电力需求响应哪几天"), not for how long a policy applies
+_EVENT_TIME_ASKED = re.compile(r"哪几天|哪天|几号|哪段时间|什么时间|几点|哪些天|哪几个时段|时段")
+#: How documents state when something happens: "本次需求响应实施时间为2021年2月13日至…".
+EVENT_TIME_WORDS = "时间"
 #: How documents state their period: "自印发之日起施行，有效期5年", "有效期为两年（2022—2023年）".
 PERIOD_WORDS = "有效期 自印发之日起施行 执行"
 
@@ -37,4 +41,6 @@ def search_text(question: str) -> str:
     text = formalise(question)
     if asks_period(text) or asks_period(question):
         text = f"{text} {PERIOD_WORDS}"
+    elif _EVENT_TIME_ASKED.search(question) and EVENT_TIME_WORDS not in question:
+        text = f"{text} {EVENT_TIME_WORDS}"
     return text

@@ -55,3 +55,11 @@ def test_unexpanded_search_is_the_plain_ranking(library) -> None:
     retriever = Retriever(library)
     plain = retriever.search("学徒制培训补贴 过期没", k=5, expand=False)
     assert "有效期为两年" not in plain[0][0].text
+
+
+def test_event_time_questions_search_for_when_things_happen() -> None:
+    from kb.query import EVENT_TIME_WORDS
+
+    text = search_text("2021年春节电力需求响应哪几天")
+    assert text.endswith(EVENT_TIME_WORDS) and PERIOD_WORDS not in text
+    assert search_text("实施时间是哪几天").count(EVENT_TIME_WORDS) == 1  # already there: not added again
