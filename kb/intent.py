@@ -94,7 +94,7 @@ _VALUE_ASKED = (
     ("年份", re.compile(r"哪年|哪一年|几几年"), re.compile(r"\d{4}\s*年|年底|年度")),
     ("时间", re.compile(r"什么时候|何时|啥时候|多久(?:能|可以|会)?(?:建成|完成|出来|到位|挂牌)"),
      re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|之日起|年底|年内|以前|之前|期间|每[年月季周日]|\d+个?(?:工作日|日|天|月|年)")),
-    ("数量", re.compile(r"(?:多少|几)(?!个亿)(?:个|条|家|项|名|人|次|件|张|户|所|座|批|类|种|天|年|个月|岁|倍|亩|平方|万千瓦|千瓦)"),
+    ("数量", re.compile(r"(?:多少|几)(?!个亿)(?P<measure>个月|万千瓦|千瓦|平方|个|条|家|项|名|人(?!才|员|口)|次|件|张|户(?!籍|口)|所|座|批|类|种|天|年(?!度|龄)|岁|倍|亩)"),
      re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|条|家|项|名|人|次|件|张|户|所|座|批|类|种|天|年|月|岁|倍)")),
     ("比例", re.compile(r"百分之几|几成|多少%|几折|占比多少|比例.{0,6}多少|多少.{0,4}比例|按多少比例"),
      re.compile(r"%|％|分之|\d成|折")),
@@ -113,6 +113,11 @@ def asked_value(question: str) -> tuple[str, re.Pattern[str]] | None:
     """The kind of value the question asks for (金额, 数量, 比例, 日期, 年份) and the pattern an answer
     stating it matches; None when it asks for none."""
     for name, asked, stated in _VALUE_ASKED:
-        if asked.search(question):
+        m = asked.search(question)
+        if m and "measure" in asked.groupindex and m.group("measure") not in ("个", "人"):
+            # "多少张床位" is answered by "3万张", not by any figure: the measure word follows a number
+            unit = {"天": "(?:天|日|工作日)", "年": "(?:年|周年)"}.get(m.group("measure"), re.escape(m.group("measure")))
+            return name, re.compile(rf"\d[\d.]*\s*(?:万|亿|千|百)?\s*{unit}|[一二两三四五六七八九十百千万]+{unit}")
+        if m:
             return name, stated
     return None

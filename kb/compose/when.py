@@ -109,11 +109,19 @@ def _period_words(statement) -> list[str]:
 
 
 def target(ctx: Context) -> Draft | None:
-    clause = pick(ctx, lambda c: bool(_TARGET.search(c.text)), prefer=lambda c: bool(c.targets))
+    asked = I.asked_value(ctx.question)
+    stated = asked[1] if asked else None
+
+    def prefer(c: Clause) -> bool:  # "养老床位目标多少张": a clause that gives 张, before one with other targets
+        return bool(stated.search(c.text)) if stated is not None else bool(c.targets)
+
+    clause = pick(ctx, lambda c: bool(_TARGET.search(c.text)), prefer=prefer)
     if not confident(ctx, clause):
         return None
     assert clause is not None
     sentence = best_sentence(ctx, clause, _TARGET, bonus=0.5)
+    if stated is not None and not stated.search(sentence):
+        sentence = best_sentence(ctx, clause, stated, bonus=0.5, only_preferred=True)
     if not re.search(r"\d{4}年", sentence):  # "——…比重达到45%左右": the year stands earlier in the clause
         before = clause.text[: clause.text.find(sentence)] if sentence in clause.text else ""
         years = re.findall(r"(?:力争)?到\d{4}年", before)
