@@ -86,7 +86,7 @@ class Answerer:
             answer.answer = "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。"
             return answer
         stranger = self._unknown_organisation(question, unit)
-        if stranger and intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD):
+        if stranger and (intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD) or not stranger.endswith("局")):
             answer = self._not_found(question, intent, hits)
             answer.answer = f"已收录的政策文件中没有提到“{stranger}”。以下条款可能相关，仅供参考。"
             return answer
@@ -94,6 +94,13 @@ class Answerer:
         attribute = I.asked_attribute(formal)
         if draft is not None and draft.found and attribute and not any(attribute.search(c.text) for c in draft.cited):
             draft = None  # the topic is there, what is asked of it (材料, 电话…) is not
+        missing_year = self._year_missing(formal, draft)
+        missing_place = self._place_missing(question, draft)
+        if missing_year or missing_place:
+            answer = self._not_found(question, intent, hits)
+            about = f"{missing_place}的" if missing_place else f"{missing_year}的"
+            answer.answer = f"已收录的政策文件中没有关于{about}这项规定。以下条款可能相关，仅供参考。"
+            return answer
         missing_value = self._value_missing(formal, draft)
         missing_level = self._level_missing(formal, draft)
         if missing_value or missing_level:
@@ -202,10 +209,51 @@ class Answerer:
         if unit:
             return ""
         stats = self._gram_stats()
+        places = "|".join(sorted({p for d in self.library.documents()
+                                  for p in re.findall(r"([\u4e00-\u9fff]{2,3}?)(?:市|区|县|省)", d.issuer + d.title)}, key=len, reverse=True))
+        for m in I.PROGRAMME.finditer(question):
+            name = re.sub(rf"^(?:(?:{places})(?:市|区|县|省)?)+", "", m.group("name")) if places else m.group("name")
+            # known when its end is known: "组织申报省双千" ends in 双千 (the documents' “双千计划”)
+            if len(name) >= 3 and all(stats.word_df(name[i:].lower()) == 0 for i in range(len(name) - 1)):
+                return m.group(0).lstrip("“")
         for m in I.ORGANISATION.finditer(question):
             name = re.sub(r"^(?:请问|那个|这个|关于|我想问|问下|问一下)", "", m.group(0))
             if len(name) >= 4 and stats.word_df(name.lower()) == 0:
                 return name
+        return ""
+
+    def _year_missing(self, question: str, draft: Draft | None) -> str:
+        """"广安到2030年养老床位要达到多少张" answered from a clause on 2025: a year the question names
+        (other than this year, "现在2026年还能申请吗") that no cited clause speaks of."""
+        if draft is None or not draft.found or draft.intent in (I.UNIT_TASKS, I.WHO_LEADS):
+            return ""
+        if draft.intent == I.VALIDITY and re.search(r"还能|还可以|还有效|还执行|还在|还算|现在|到期|过期|有效期", question):
+            return ""  # "2025年还能申请吗": the year is when it is asked, not what it is about
+        this_year = self.library.today().year
+        titles = {d.doc_id: d.title for d in self.library.documents()}
+        cited = "".join(c.text + titles.get(c.doc_id, "") for c in draft.cited)
+        head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+        for year in dict.fromkeys(re.findall(r"((?:19|20)\d\d)\s*年", question)):
+            if int(year) == this_year:
+                continue
+            if year not in cited:
+                return f"{year}年"
+            if draft.intent == I.TARGET and year not in head and re.search(r"(?:19|20)\d\d\s*年", head):
+                return f"{year}年"  # "到2025年的目标" answered with the 2035 one of the same clause
+        return ""
+
+    def _place_missing(self, question: str, draft: Draft | None) -> str:
+        """"广安市家庭医生签约覆盖率" answered from 广州's plan: the question names a place the KB's
+        documents come from, and the cited document is another place's."""
+        if draft is None or not draft.found or not draft.cited:
+            return ""
+        docs = self.library.documents()
+        places_of = {d.doc_id: set(re.findall(r"([\u4e00-\u9fff]{2}?)(?:市|区|县|省)", d.issuer + d.title)) for d in docs}
+        known = set().union(*places_of.values()) if places_of else set()
+        asked = {p for p in known if p in question}
+        cited_places = places_of.get(draft.cited[0].doc_id, set())
+        if asked and cited_places and not asked & cited_places:
+            return "、".join(sorted(asked))
         return ""
 
     @staticmethod

@@ -76,6 +76,10 @@ _ASKED_ATTRIBUTES = (
 ORGANISATION = re.compile(r"(?:[\u4e00-\u9fff]{2,3}[市区县省])?[市区县省]?[^\s，。、；：？?！!哪些这那个的和与及在里归由找是]{2,8}局")
 
 
+# a programme named in a question: "数字工匠培育计划", "“十百千”工程" (its name before the kind word)
+PROGRAMME = re.compile(r"“?(?P<name>[^\s，。、；：？?！!“”的了个这那哪些里在和与及]{3,10}?)”?(?:培育|培养|培训|提升|建设|扶持|资助|奖励)?(?:计划|工程|行动|专项)")
+
+
 def asked_attribute(question: str) -> re.Pattern[str] | None:
     """What an answer's clause must hold when the question asks for materials, a phone number, an
     address or a web site; None when it asks for none of these."""
@@ -94,7 +98,7 @@ _VALUE_ASKED = (
     ("年份", re.compile(r"哪年|哪一年|几几年"), re.compile(r"\d{4}\s*年|年底|年度")),
     ("时间", re.compile(r"什么时候|何时|啥时候|多久(?:能|可以|会)?(?:建成|完成|出来|到位|挂牌)"),
      re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|之日起|年底|年内|以前|之前|期间|每[年月季周日]|\d+个?(?:工作日|日|天|月|年)")),
-    ("数量", re.compile(r"(?:多少|几)(?!个亿)(?P<measure>个月|万千瓦|千瓦|平方|个|条|家|项|名|人(?!才|员|口)|次|件|张|户(?!籍|口)|所|座|批|类|种|天|年(?!度|龄)|岁|倍|亩)"),
+    ("数量", re.compile(r"(?<!哪)(?:多少|几)(?!个亿)(?P<measure>个月|万千瓦|千瓦|平方|个|条|家|项|名|人(?!才|员|口)|次|件|张|户(?!籍|口)|所|座|批|类|种|天|年(?!度|龄)|岁|倍|亩)"),
      re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|条|家|项|名|人|次|件|张|户|所|座|批|类|种|天|年|月|岁|倍)")),
     ("比例", re.compile(r"百分之几|几成|多少%|几折|占比多少|比例.{0,6}多少|多少.{0,4}比例|按多少比例"),
      re.compile(r"%|％|分之|\d成|折")),

@@ -253,3 +253,34 @@ def test_words_no_document_uses_weigh_less_than_known_ones(library) -> None:
     stats = GramStats(library.clauses())
     assert stats.word_df("两笔") == 0 and stats.word_df("集聚区") > 0
     assert stats.word_idf("两笔") < stats.word_idf("集聚区")
+
+
+def test_a_programme_no_document_mentions(answerer) -> None:
+    a = answerer.ask("赣州数字工匠培育计划 每人补贴多少钱")
+    assert not a.found and "没有提到“赣州数字工匠培育计划”" in a.answer
+    # the documents write “双千计划” in quotes; a caller who does not is not a stranger
+    assert answerer.ask("组织申报省双千计划时向数字经济人才倾斜，这块是谁牵头").found
+
+
+def test_the_year_of_asking_is_not_what_is_asked_about(answerer) -> None:
+    a = answerer.ask("集聚区创建补助2025年还能申请吗")
+    assert a.found and "已于2023年底到期" in first(a.answer)
+
+
+def test_which_ones_asks_for_names_not_a_count() -> None:
+    from kb.intent import asked_value
+
+    assert asked_value("数字经济七大产业 都是哪几个") is None
+    assert asked_value("养老床位目标多少张") is not None
+
+
+def test_a_year_no_cited_clause_speaks_of(all_documents) -> None:
+    a = all_documents.ask("广安到2030年养老床位要达到多少张")
+    assert not a.found and "2030年" in a.answer
+    assert "3万张" in first(all_documents.ask("广安到2025年养老床位目标多少张").answer)
+
+
+def test_a_place_whose_documents_say_nothing_of_it(all_documents) -> None:
+    a = all_documents.ask("广安长者饭堂就餐补贴多少")  # 长者饭堂 is 广州's
+    assert not a.found and "广安" in a.answer
+    assert all_documents.ask("广州长者饭堂就餐补贴多少").found

@@ -107,6 +107,9 @@ def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
     named = [t for t in incentive.tiers if t.condition_value == 0 and len(t.condition) >= 2 and t.condition in ctx.question]
     if not named:
         return None
+    # steps of one ladder only: "国家级" of one and "示范工厂" of another do not make an answer
+    groups = [t.group for t in named]
+    named = [t for t in named if t.group == max(groups, key=groups.count)]
     # every step the question names ("国家级…？省级呢"), in the clause's order
     steps = "，".join(f"{t.condition}给予{t.reward}" for t in named)
     subject = short(named[0].group, 60).rstrip("的，")

@@ -26,6 +26,7 @@ def quote(ctx: Context, intent: str) -> Draft | None:
     if not confident(ctx, clause):
         return None
     assert clause is not None
-    prefer = _CONDITION if intent == I.CONDITION else (_FIGURE if asks_figure else None)
+    asked = I.asked_value(ctx.question)
+    prefer = _CONDITION if intent == I.CONDITION else (asked[1] if asked else _FIGURE if asks_figure else None)
     sentence = best_sentence(ctx, clause, prefer, bonus=0.5)
     return Draft(intent, f"{sentence}[1]", [clause])
