@@ -121,7 +121,7 @@ def asked_value(question: str) -> tuple[str, re.Pattern[str]] | None:
         if m and "measure" in asked.groupindex and m.group("measure") not in ("个", "人"):
             # "多少张床位" is answered by "3万张", not by any figure: the measure word follows a number
             unit = {"天": "(?:天|日|工作日)", "年": "(?:年|周年)"}.get(m.group("measure"), re.escape(m.group("measure")))
-            return name, re.compile(rf"\d[\d.]*\s*(?:万|亿|千|百)?\s*{unit}|[一二两三四五六七八九十百千万]+{unit}")
+            return name, re.compile(rf"\d[\d.]*\s*(?:万|亿|千|百)?\s*个?\s*{unit}|[一二两三四五六七八九十百千万]+个?{unit}")
         if m:
             return name, stated
     return None
