@@ -254,6 +254,10 @@ class Answerer:
         cited_places = places_of.get(draft.cited[0].doc_id, set())
         if asked and cited_places and not asked & cited_places:
             return "、".join(sorted(asked))
+        # a city none of the documents comes from ("吉安市…" over 赣州, 广安, 广州 documents)
+        for m in I.CITY.finditer(question):
+            if known and m.group(1) not in known and not any(m.group(1) in d.title + d.issuer for d in docs):
+                return m.group(1) + "市"
         return ""
 
     @staticmethod
@@ -283,6 +287,8 @@ class Answerer:
             return ""
         head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
         spoken = {lv.replace("（镇）", "").replace("（村）", "") for lv in I.LEVELS.findall(head)}
+        if not spoken:  # the sentence names no level: the levels its clause provides for
+            spoken = {lv.replace("（镇）", "").replace("（村）", "") for c in draft.cited[:1] for lv in I.LEVELS.findall(c.text)}
         return "、".join(sorted(asked)) if spoken and not asked & spoken else ""
 
     def _document_by_number(self, number: str) -> Answer:

@@ -80,6 +80,10 @@ ORGANISATION = re.compile(r"(?:[\u4e00-\u9fff]{2,3}[市区县省])?[市区县省
 PROGRAMME = re.compile(r"“?(?P<name>[^\s，。、；：？?！!“”的了个这那哪些里在和与及]{3,10}?)”?(?:培育|培养|培训|提升|建设|扶持|资助|奖励)?(?:计划|工程|行动|专项)")
 
 
+# a city named in a question ("吉安市数字经济企业…"): two characters and 市 at the start of a phrase
+CITY = re.compile(r"(?:^|[\s，。；：？?！!、（(])(?!全市|本市|我市|各市|该市|城市|上市|市场|超市|门市|股市|省市|县市)([\u4e00-\u9fff]{2})市(?!级|里|场|民|委|政|直|属|内|外|县|区)")
+
+
 def asked_attribute(question: str) -> re.Pattern[str] | None:
     """What an answer's clause must hold when the question asks for materials, a phone number, an
     address or a web site; None when it asks for none of these."""
@@ -100,13 +104,13 @@ _VALUE_ASKED = (
      re.compile(r"\d{4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|之日起|年底|年内|以前|之前|期间|每[年月季周日]|\d+个?(?:工作日|日|天|月|年)")),
     ("数量", re.compile(r"(?<!哪)(?:多少|几)(?!个亿)(?P<measure>个月|万千瓦|千瓦|平方|个|条|家|项|名|人(?!才|员|口)|次|件|张|户(?!籍|口)|所|座|批|类|种|天|年(?!度|龄)|岁|倍|亩)"),
      re.compile(r"\d|[一二两三四五六七八九十百千万]+(?:个|条|家|项|名|人|次|件|张|户|所|座|批|类|种|天|年|月|岁|倍)")),
-    ("比例", re.compile(r"百分之几|几成|多少%|几折|占比多少|比例.{0,6}多少|多少.{0,4}比例|按多少比例"),
+    ("比例", re.compile(r"百分之几|百分之多少|几成|多少%|几折|占比多少|比例.{0,6}多少|多少.{0,4}比例|按多少比例"),
      re.compile(r"%|％|分之|\d成|折")),
     # a sum of money asked outright ("多少钱", "多少元") must be given in 元
     ("金额", re.compile(r"多少钱|几块钱|多少元|多少万元|几万元|多少亿元"), re.compile(r"元|分之")),
     ("金额", re.compile(r"多少万|几万|几个亿|多少亿|补多少|奖多少|给多少|拿多少|发多少|贷多少|交多少|收多少|报销多少|资助多少|补贴多少|奖励多少|补助多少"),
-     # a figure of any form: "7730.28" under a 万元 table header, "1个月全市最低工资标准"
-     re.compile(r"\d|分之|[一二两三四五六七八九十百千万]+元")),
+     # a sum, a rate or a sum by reference ("1个月全市最低工资标准"); a count ("20个") is not one
+     re.compile(r"\d[\d.,]*\s*(?:万|亿|千|百)?\s*(?:元|%|％)|分之|[一二两三四五六七八九十百千万]+元|\d+个月|工资标准|标准的\d")),
 )
 
 # the administrative level a question names (市级示范项目) and the levels a sentence speaks of
@@ -118,9 +122,9 @@ def asked_value(question: str) -> tuple[str, re.Pattern[str]] | None:
     stating it matches; None when it asks for none."""
     for name, asked, stated in _VALUE_ASKED:
         m = asked.search(question)
-        if m and "measure" in asked.groupindex and m.group("measure") not in ("个", "人"):
+        if m and "measure" in asked.groupindex and m.group("measure") != "人":
             # "多少张床位" is answered by "3万张", not by any figure: the measure word follows a number
-            unit = {"天": "(?:天|日|工作日)", "年": "(?:年|周年)"}.get(m.group("measure"), re.escape(m.group("measure")))
+            unit = {"天": "(?:天|日|工作日)", "年": "(?:年|周年)", "个": "(?:个|名|位|人|家|项|所|条)"}.get(m.group("measure"), re.escape(m.group("measure")))
             return name, re.compile(rf"\d[\d.]*\s*(?:万|亿|千|百)?\s*个?\s*{unit}|[一二两三四五六七八九十百千万]+个?{unit}")
         if m:
             return name, stated

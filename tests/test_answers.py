@@ -284,3 +284,29 @@ def test_a_place_whose_documents_say_nothing_of_it(all_documents) -> None:
     a = all_documents.ask("广安长者饭堂就餐补贴多少")  # 长者饭堂 is 广州's
     assert not a.found and "广安" in a.answer
     assert all_documents.ask("广州长者饭堂就餐补贴多少").found
+
+
+def test_a_city_no_document_comes_from(answerer) -> None:
+    a = answerer.ask("吉安市数字经济企业营收首次过1个亿，奖励多少")
+    assert not a.found and "吉安市" in a.answer
+    # 市级 is a level, not a city called 获评
+    assert "50万元" in first(answerer.ask("获评市级数字经济人才培养示范基地奖补多少").answer)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "states"),
+    [
+        ("基金规模几个亿", "依托“1+5+N”产业基金设立数字经济发展基金", False),  # digits, but no sum
+        ("普惠托育示范点奖多少", "全市遴选普惠托育示范点20个", False),  # a count is not a sum
+        ("贴息按LPR利息的百分之多少", "按利息金额的一定比例给予贴息补助", False),
+        ("最多能举荐几个人才", "5年内提供个人所得税地方留成部分等额专项补贴", False),
+        ("关停撤点要提前几天公示", "需提前5个工作日向服务对象进行公示", True),
+        ("临时生活补助补多少", "给予1个月全市最低工资标准的一次性临时生活补助", True),
+    ],
+)
+def test_an_answer_states_the_kind_of_value_asked(question: str, answer: str, states: bool) -> None:
+    from kb.intent import asked_value
+
+    asked = asked_value(question)
+    assert asked is not None
+    assert bool(asked[1].search(answer)) is states
