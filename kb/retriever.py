@@ -17,6 +17,7 @@ from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
 from kb.query import asks_period, search_text, topic_text
+from kb.store import SCHEMA_VERSION
 
 DEFAULT_MODEL = os.environ.get("POLICYKB_MODEL", "e5")  # e5 | use | st:/path/to/model
 
@@ -64,13 +65,21 @@ class Retriever:
     def folder(self):
         return self.library.kb_dir / f"index-{self.model.replace(':', '_').replace('/', '_')}"
 
+    def _indexed_clauses(self) -> list[Clause]:
+        """What the index holds: every clause but the short preamble lines (salutations, dates)."""
+        return [c for c in self.library.clauses() if c.kind != PREAMBLE or len(c.text) > 20]
+
     def _kb_version(self, clauses: list[Clause]) -> str:
         """The store generation and a digest of what is indexed: a store rebuilt from scratch can reach
         the same generation with other documents, and an index copied next to it must not pass."""
         digest = hashlib.sha1()
         for c in clauses:
             digest.update(f"{c.clause_id}\x00{c.doc_id}\x00{len(c.text)}\x00{c.text[:64]}\x01".encode())
-        return f"schema1-gen{self.library.generation}-{digest.hexdigest()[:16]}"
+        return f"schema{SCHEMA_VERSION}-gen{self.library.generation}-{digest.hexdigest()[:16]}"
+
+    def expected_version(self) -> str:
+        """The kb_version an index must carry to serve the store as it is now."""
+        return self._kb_version(self._indexed_clauses())
 
     def index(self, wait: bool = True) -> HybridIndex:
         """The index for the current store generation; with `wait=False`, while another thread
@@ -85,7 +94,7 @@ class Retriever:
         with self._lock:
             if self._index is not None and self._index_generation == generation:
                 return self._index
-            clauses = [c for c in self.library.clauses() if c.kind != PREAMBLE or len(c.text) > 20]
+            clauses = self._indexed_clauses()
             terms = domain_terms(clauses)
             embedder = get_embedder(self.model)
             try:
