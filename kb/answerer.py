@@ -323,6 +323,7 @@ class Answerer:
                 holder = self._validity_holder(draft.cited[0])
                 if holder is not None and holder.clause_id not in [c.clause_id for c in citations]:
                     citations.append(self.library.cite(holder))
+                    text = text[:-1] + f"（期限见[{len(citations)}]）。"
         warnings = []
         for cit in citations[:3]:
             if cit.in_force is False and cit.validity_note and cit.validity_note not in warnings:

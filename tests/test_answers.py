@@ -310,3 +310,13 @@ def test_an_answer_states_the_kind_of_value_asked(question: str, answer: str, st
     asked = asked_value(question)
     assert asked is not None
     assert bool(asked[1].search(answer)) is states
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["我们公司营收首次过10亿能拿多少奖励？还有效吗？", "合同执行金额2000万元能奖多少", "谁牵头赣南大数据交易中心？",
+     "市行政审批局负责哪些任务", "这个方案的政策什么时候到期", "赣州链"],
+)
+def test_every_citation_is_referred_to_in_order(answerer, question: str) -> None:
+    a = answerer.ask(question)
+    assert sorted(set(markers(a.answer))) == list(range(1, len(a.citations) + 1))
