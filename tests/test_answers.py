@@ -320,3 +320,16 @@ def test_an_answer_states_the_kind_of_value_asked(question: str, answer: str, st
 def test_every_citation_is_referred_to_in_order(answerer, question: str) -> None:
     a = answerer.ask(question)
     assert sorted(set(markers(a.answer))) == list(range(1, len(a.citations) + 1))
+
+
+def test_a_named_item_of_every_priced_list(all_documents) -> None:
+    # "补贴标准为：初级（五级）1000元、中级（四级）1500元…紧缺急需工种…中级（四级）1700元"
+    a = all_documents.ask("广安技术技能提升补贴 中级工 多少钱 紧缺工种呢")
+    head = first(a.answer)
+    assert "中级（四级）1500元" in head and "中级（四级）1700元" in head
+
+
+def test_what_happens_after_the_period_is_read_from_the_period_clause(all_documents) -> None:
+    a = all_documents.ask("天河港澳青年办法到期以后，没发完的扶持资金还给不给")
+    head = first(a.answer)
+    assert "应继续执行至全部完毕" in head and "已于2026年9月7日到期" in head

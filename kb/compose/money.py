@@ -234,6 +234,31 @@ def _per_head(ctx: Context, clause: Clause) -> _Rule | None:
     return None
 
 
+_LIST_ITEM = r"(?<=[：:、])({item}(?:（[^）]{{1,10}}）)?\s*\d+(?:\.\d+)?\s*(?:万|亿|千)?元)"
+
+
+def _named_items(ctx: Context, clause: Clause) -> _Rule | None:
+    """A list "初级（五级）1000元、中级（四级）1500元…" and the item the question names ("中级工"), in every
+    list of the clause that has it (the general rate and the 紧缺工种 rate)."""
+    items = {w for w in ctx.words if len(w) >= 2}
+    items |= {w[:2] for w in ctx.words if len(w) > 2}
+    parts = []
+    for sentence in sentences(clause.text):
+        if len(re.findall(r"[：:、][^：:、，。；]{1,16}?\d+(?:\.\d+)?\s*(?:万|亿|千)?元", sentence)) < 2:
+            continue  # not a list of priced items
+        for item in sorted(items, key=len, reverse=True):
+            m = re.search(_LIST_ITEM.format(item=re.escape(item)), sentence)
+            if m:
+                lead = sentence[: m.start()]
+                subject = lead[: max(lead.rfind("："), lead.rfind(":")) + 1] if re.search("[：:]", lead) else ""
+                subject = re.split(r"[，,]", subject)[-1] if subject else ""
+                parts.append(f"{subject}{m.group(1)}")
+                break
+    if not parts:
+        return None
+    return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 1.5, "；".join(parts) + "。[1]", [])
+
+
 def incentive(ctx: Context) -> Draft | None:
     scored = [(relevance(ctx, c, score), c) for c, score in ctx.hits[:10] if _pays(c)]
     if not scored:
@@ -276,7 +301,7 @@ def incentive(ctx: Context) -> Draft | None:
             continue
         weight = ctx.coverage(c) * sum(ctx.stats.idf(g) for g in ctx.grams)
         for rule in (_thresholds(ctx, c), _per_head(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given),
-                     _word_tier(ctx, c)):
+                     _word_tier(ctx, c), _named_items(ctx, c)):
             if rule is not None:
                 rule.score += weight
                 rules.append((rule, c))

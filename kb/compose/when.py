@@ -6,7 +6,16 @@ import re
 from dataclasses import replace
 
 from kb import intent as I
-from kb.compose.common import Context, Draft, best_sentence, confident, pick
+from kb.compose.common import (
+    Context,
+    Draft,
+    best_sentence,
+    clean,
+    confident,
+    pick,
+    sentence_coverage,
+    sentences,
+)
 from kb.models import Clause
 
 _EVENT_TIME = re.compile(r"哪几天|哪天|几号|哪段时间|什么时间|时间是|期间|几点|时段|截止|截至")
@@ -50,6 +59,9 @@ def validity(ctx: Context) -> Draft | None:
     elif topical is holder or topical is None:
         # about the policy as a whole: the document's own words first, then what they mean today
         text = f"{_in_own_words(statement.text, note)}。[1]"
+        rider = _rider(ctx, holder, statement.text)
+        if rider:  # "到期以后没发完的扶持资金还给不给": the statement's own clause says what happens then
+            text = f"{rider}；{text}"
     else:
         text = f"{note}。[1]"
         if holder is not None and statement.text not in text:
@@ -61,6 +73,26 @@ def validity(ctx: Context) -> Draft | None:
 
 # the words of a question that ask about a period rather than name the thing it is about
 _PERIOD_GRAMS = re.compile(r"^(?:有效|效期|过期|到期|失效|执行|施行|实施|期限|截止|开始|结束|适用|现行|申请|申报|享受|兑现|政策|方案|办法)$")
+
+
+#: Share of what is asked (the document's name and the period words aside) a rider sentence must hold.
+RIDER_COVERAGE = 0.35
+
+
+def _rider(ctx: Context, holder: Clause | None, statement: str) -> str:
+    """A sentence of the period's own clause, other than the statement, on what the question asks
+    ("有效期满而相关扶持资金…尚未支付完毕的，应继续执行至全部完毕")."""
+    topic = _topic(ctx)
+    if holder is None or topic is None:
+        return ""
+    pool = [x for x in sentences(holder.text) if statement.strip("。 ") not in x and x.strip("。 ") not in statement]
+    # the words naming the document ("天河港澳青年办法") say whose period, not what is asked of it
+    title = ctx.library.document(holder.doc_id).title if ctx.library.document(holder.doc_id) else ""
+    asked = replace(topic, grams=[g for g in topic.grams if g not in title])
+    if not pool or sum(ctx.stats.idf(g) for g in asked.grams) < 3.0:
+        return ""
+    best = max(pool, key=lambda x: sentence_coverage(asked, x))
+    return clean(best).rstrip("。；") if sentence_coverage(asked, best) >= RIDER_COVERAGE else ""
 
 
 def _names_only_the_document(ctx: Context, title: str) -> bool:
