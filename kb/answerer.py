@@ -88,7 +88,7 @@ class Answerer:
         stranger = self._unknown_organisation(question, unit)
         if stranger and (intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD) or not stranger.endswith("局")):
             answer = self._not_found(question, intent, hits)
-            answer.answer = f"已收录的政策文件中没有提到“{stranger}”。以下条款可能相关，仅供参考。"
+            answer.answer = f"未在已收录的政策文件中找到“{stranger}”：没有文件提到它。以下条款可能相关，仅供参考。"
             return answer
         draft = self._compose(intent, ctx)
         attribute = I.asked_attribute(formal)
@@ -99,15 +99,16 @@ class Answerer:
         if missing_year or missing_place:
             answer = self._not_found(question, intent, hits)
             about = f"{missing_place}的" if missing_place else f"{missing_year}的"
-            answer.answer = f"已收录的政策文件中没有关于{about}这项规定。以下条款可能相关，仅供参考。"
+            answer.answer = f"未在已收录的政策文件中找到关于{about}这项规定。以下条款可能相关，仅供参考。"
             return answer
         missing_value = self._value_missing(formal, draft)
         missing_level = self._level_missing(formal, draft)
         if missing_value or missing_level:
             answer = self._not_found(question, intent, hits)
             topic = short(re.sub(r"[？?。！!]+$", "", question), 30)
-            gap = f"没有对{missing_level}的规定" if missing_level else f"未写明“{topic}”所问的{missing_value}"
-            answer.answer = f"已收录的政策文件中有相关条款，但{gap}。以下条款可能相关，仅供参考。"
+            gap = (f"对{missing_level}的规定：相关条款规定的是其他级别" if missing_level
+                   else f"“{topic}”所问的{missing_value}：相关条款没有写明")
+            answer.answer = f"未在已收录的政策文件中找到{gap}。以下条款可能相关，仅供参考。"
             if fixes:
                 answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in fixes))
             return answer
