@@ -345,3 +345,15 @@ def test_every_not_found_says_so_the_same_way(answerer, question: str) -> None:
     assert not a.found
     assert a.answer.startswith("未在已收录的政策文件中找到") and a.answer.endswith("以下条款可能相关，仅供参考。")
     assert len(a.citations) <= 3
+
+
+@pytest.mark.parametrize(
+    ("question", "verdict"),
+    [("我们公司去年给本地9家企业做上云改造，合同实际执行了1500万，够不够申请数字化转型服务奖励？", "9家未达到10家"),
+     ("服务了12家本地企业，合同执行2000万，符不符合数字化转型服务奖励条件", "所列条件已满足")],
+)
+def test_a_callers_figures_set_against_the_conditions(answerer, question: str, verdict: str) -> None:
+    a = answerer.ask(question)
+    assert a.intent == I.CONDITION
+    assert "10家（含）以上" in first(a.answer)  # the condition in the document's words first
+    assert verdict in a.answer

@@ -29,4 +29,49 @@ def quote(ctx: Context, intent: str) -> Draft | None:
     asked = I.asked_value(ctx.question)
     prefer = _CONDITION if intent == I.CONDITION else (asked[1] if asked else _FIGURE if asks_figure else None)
     sentence = best_sentence(ctx, clause, prefer, bonus=0.5)
+    if intent == I.CONDITION:
+        check = _against_thresholds(ctx.question, sentence)
+        if check is not None:
+            verdict, derived = check
+            return Draft(intent, f"{sentence}[1]{verdict}", [clause], derived)
     return Draft(intent, f"{sentence}[1]", [clause])
+
+
+_MEASURES = r"家|个|人|名|项|元|美元|千瓦时|千瓦|平方米|亩|个月|年"
+_AT_LEAST = re.compile(
+    rf"(?:(?:不少于|不低于|达到|满|超过)\s*)?(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*({_MEASURES})(?:（含）)?(?:及)?(?:以上|或以上)"
+    rf"|(?:不少于|不低于|达到|满)\s*(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*({_MEASURES})"
+)
+_SCALE = {"千": 1e3, "万": 1e4, "亿": 1e8, None: 1.0, "": 1.0}
+
+
+def _against_thresholds(question: str, sentence: str) -> tuple[str, list[str]] | None:
+    """"本地9家企业…合同执行了1500万，够不够" against "10家（含）以上且…1000万元（含）以上": each figure the
+    caller gives, set against the threshold of the same measure the sentence names."""
+    parts, derived, met_all = [], [], True
+    seen: set[str] = set()
+    for m in _AT_LEAST.finditer(sentence):
+        value, scale, measure = (m.group(1), m.group(2), m.group(3)) if m.group(1) else (m.group(4), m.group(5), m.group(6))
+        if measure in seen:
+            continue
+        unit = r"(?:万|亿|千)?\s*元?" if measure == "元" else re.escape(measure)
+        given = re.search(rf"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*{unit}" if measure != "元" else
+                          r"(\d+(?:\.\d+)?)\s*(万|亿|千)\s*元?|(\d+(?:\.\d+)?)\s*()元", question)
+        if not given:
+            continue
+        seen.add(measure)
+        g_value = given.group(1) or given.group(3)
+        g_scale = given.group(2) if given.group(1) else None
+        if measure == "年" and float(g_value) >= 1900:
+            continue  # "2022年" is a date, not a duration
+        mine = float(g_value) * _SCALE[g_scale]
+        need = float(value) * _SCALE[scale]
+        mine_text = f"{g_value}{g_scale or ''}{measure}"
+        need_text = f"{value}{scale or ''}{measure}"
+        ok = mine >= need
+        met_all &= ok
+        parts.append(f"{mine_text}{'已达到' if ok else '未达到'}{need_text}")
+        derived.append(mine_text)
+    if not parts:
+        return None
+    return f"按您所述：{'；'.join(parts)}，{'所列条件已满足' if met_all else '尚不满足该条件'}。", derived
