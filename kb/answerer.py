@@ -69,8 +69,8 @@ class Answerer:
             return self._document_by_number(number.group(1))
         typed_right, fixes = self._typo_fixer().fix(question)
         formal = formalise(typed_right)
-        unit = self._unit_in(question)
         doc_id = (filters.doc_id if filters else None) or self._document_in(question)
+        unit = self._unit_in(question, doc_id)
         intent = I.detect_intent(formal, unit)
         scoped = filters or Filters()
         if doc_id and not scoped.doc_id:
@@ -156,9 +156,11 @@ class Answerer:
         assert self._typos is not None
         return self._typos
 
-    def _unit_in(self, question: str) -> str | None:
-        """A KB unit named in the question, also by its short form (行政审批局 -> 市行政审批局)."""
-        units = sorted(self.library.units(), key=len, reverse=True)
+    def _unit_in(self, question: str, doc_id: str | None = None) -> str | None:
+        """A KB unit named in the question, also by its short form (行政审批局 -> 市行政审批局, 文旅局 ->
+        市文化广电旅游局), the question's document's own name for it first."""
+        roles = self.library.units()
+        units = sorted(roles, key=len, reverse=True)
         for unit in units:
             if unit in question:
                 return unit
@@ -166,7 +168,12 @@ class Answerer:
             core = re.sub(r"^(市|区|县|省)", "", unit)
             if len(core) >= 3 and core in question:
                 return unit
-        return None
+        if doc_id:
+            own = [u for u in units if any(c.doc_id == doc_id for c in roles[u]["lead"] + roles[u]["shared"])]
+            found = abbreviated_unit(question, own)
+            if found:
+                return found
+        return abbreviated_unit(question, units)
 
     def _document_in(self, question: str) -> str | None:
         """A document the question names by 文号 or by a distinctive part of its title."""
@@ -358,6 +365,29 @@ class Answerer:
             if v.clause_id:
                 return self.library.clause(v.clause_id)
         return None
+
+
+_ABBREVIATION = re.compile(r"([\u4e00-\u9fff]{2,3})(局|委|中心|办)")
+
+
+def abbreviated_unit(question: str, units: list[str]) -> str | None:
+    """A unit named the way people shorten it: 文旅局 -> 市文化广电旅游局, 人社局 -> 市人社局 or
+    市人力资源和社会保障局, 投促中心 -> 市投资促进中心: the short name's characters stand in the unit's name in
+    order, with the same ending; only when exactly one unit fits most tightly."""
+    for m in _ABBREVIATION.finditer(question):
+        short_name, ending = m.group(1).lstrip("市区县省"), m.group(2)
+        if len(short_name) < 2:
+            continue
+        pattern = re.compile("".join(re.escape(ch) + r"[\u4e00-\u9fff（）]{0,6}?" for ch in short_name) + re.escape(ending) + "$")
+        fits = []
+        for unit in units:
+            hit = pattern.search(unit)
+            if hit and unit.endswith(ending):
+                fits.append((len(hit.group(0)), unit))
+        fits.sort()
+        if fits and (len(fits) == 1 or fits[0][0] < fits[1][0]):
+            return fits[0][1]
+    return None
 
 
 def timed_ask(answerer: Answerer, question: str) -> tuple[Answer, float]:

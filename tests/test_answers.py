@@ -357,3 +357,26 @@ def test_a_callers_figures_set_against_the_conditions(answerer, question: str, v
     assert a.intent == I.CONDITION
     assert "10家（含）以上" in first(a.answer)  # the condition in the document's words first
     assert verdict in a.answer
+
+
+def test_units_named_the_way_people_shorten_them(library, all_documents) -> None:
+    from kb.answerer import abbreviated_unit
+
+    units = sorted(library.units(), key=len, reverse=True)
+    assert abbreviated_unit("投促中心都要干啥", units) == "市投资促进中心"
+    assert abbreviated_unit("数据局负责什么", units) is None
+    # the document the question names decides between two names of one bureau
+    a = all_documents.ask("文旅局在广安激发市场活力那批措施里牵头哪几条")
+    assert a.intent == I.UNIT_TASKS and first(a.answer).startswith("市文化广电旅游局牵头")
+
+
+def test_the_next_step_of_a_ladder(answerer) -> None:
+    a = answerer.ask("俺们区块链公司前年营收首次过1000万已经拿了20万奖励，今年营收到了3000万，还能再拿一档吗，要到多少才行")
+    assert "下一档是" in first(a.answer) and "5000万元" in first(a.answer) and "50万元" in first(a.answer)
+
+
+def test_a_things_own_period_before_the_documents(all_documents) -> None:
+    a = all_documents.ask("养老服务组织星级评订评上了管几年？过期了要重评吗")
+    assert "结果有效期三年" in first(a.answer)
+    whole = all_documents.ask("广州居家社区养老服务管理办法有效期")
+    assert "有效期5年" in first(whole.answer)

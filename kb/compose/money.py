@@ -27,6 +27,7 @@ from kb.compose.common import (
 from kb.figures import format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
+_NEXT_TIER_Q = re.compile(r"下一档|再拿一档|再升一档|上一档|要到多少才|还差多少|再往上")
 _PAYER_Q = re.compile(r"谁出|谁承担|谁来出|谁兑现|谁付|哪里出|哪级财政|市里出|县里出|区里出|资金来源|钱从哪|承担比例|怎么分担")
 # how much of a sum one level pays: "这笔钱市财政要出多少", "县里承担多少"
 _SHARE_Q = re.compile(r"(?:市|县|区|省)(?:级|里)?(?:财政)?(?:要|需要|得)?(?:出|承担|负担|拿)多少")
@@ -80,11 +81,17 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
     # the question names one kind of applicant, or none: then every ladder is answered
     chosen = [g for g in groups if scores[g] == top]
     parts = []
+    next_asked = bool(_NEXT_TIER_Q.search(ctx.question))
     for group in chosen:
         ladder = sorted(groups[group], key=lambda t: t.condition_value)
-        reached = [t for t in ladder if t.condition_value <= given[0]]
+        reached = [t for t in ladder if t.condition_value <= given[-1 if next_asked else 0]]
+        higher = [t for t in ladder if t not in reached]
         who = _subject(group)
-        if reached:
+        if next_asked and higher:
+            # "今年营收到了3000万，还能再拿一档吗，要到多少才行": the step above the figure given
+            t = higher[0]
+            parts.append(f"下一档是{who}{t.condition}的，一次性奖励{t.reward}")
+        elif reached:
             t = reached[-1]
             parts.append(f"{who}{t.condition}的，一次性奖励{t.reward}")
         else:

@@ -35,6 +35,9 @@ def validity(ctx: Context) -> Draft | None:
             clause, ctx = topical_clause, replace(ctx, doc_id=ctx.doc_id or topical_clause.doc_id)
         elif not ctx.doc_id and not any(_names_only_the_document(ctx, d.title) for d in ctx.library.documents()):
             return None  # "小规模纳税人增值税减按1% 执行到哪天": no document holds the thing asked about
+    own = _own_period(ctx, clause, topic_ctx)
+    if own is not None:
+        return own
     if _EVENT_TIME.search(ctx.question):
         dated = pick(ctx, lambda c: bool(_SPAN.search(c.text))) or pick(ctx, lambda c: bool(_DATED.search(c.text)))
         if confident(ctx, dated):
@@ -77,6 +80,33 @@ _PERIOD_GRAMS = re.compile(r"^(?:有效|效期|过期|到期|失效|执行|施�
 
 #: Share of what is asked (the document's name and the period words aside) a rider sentence must hold.
 RIDER_COVERAGE = 0.35
+
+
+# a thing's own period inside a clause: "星级评定，结果有效期三年", "证书有效期为2年"
+_OWN_PERIOD = re.compile(r"有效期(?:为|是)?(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
+
+
+def _own_period(ctx: Context, clause: Clause, topic_ctx: Context | None) -> Draft | None:
+    """"星级评定评上了管几年": the period of the thing asked about, stated in its own clause, not the
+    period of the document (which follows as a note)."""
+    if topic_ctx is None or any(_names_only_the_document(ctx, d.title) for d in ctx.library.documents()):
+        return None
+    best, best_cov = None, 0.0
+    for candidate, _score in topic_ctx.hits[:5]:
+        for sentence in sentences(candidate.text):
+            if not _OWN_PERIOD.search(sentence):
+                continue
+            cov = sentence_coverage(topic_ctx, sentence)
+            if cov > best_cov:
+                best, best_cov = (candidate, sentence), cov
+    if best is None or best_cov < OWN_PERIOD_COVERAGE:
+        return None
+    holder, sentence = best
+    return Draft(I.VALIDITY, f"{clean(sentence).rstrip('。；')}。[1]", [holder])
+
+
+#: Share of the topic a sentence with its own 有效期 must hold to answer instead of the document's period.
+OWN_PERIOD_COVERAGE = 0.5
 
 
 def _rider(ctx: Context, holder: Clause | None, statement: str) -> str:
