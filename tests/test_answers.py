@@ -380,3 +380,10 @@ def test_a_things_own_period_before_the_documents(all_documents) -> None:
     assert "结果有效期三年" in first(a.answer)
     whole = all_documents.ask("广州居家社区养老服务管理办法有效期")
     assert "有效期5年" in first(whole.answer)
+
+
+def test_items_paid_one_by_one_and_the_top_up_between_two(all_documents) -> None:
+    # "被评为五星级的给予10万元，四星级的给予5万元，三星级的给予3万元…"
+    assert "四星级给予5万元" in first(all_documents.ask("养老服务组织评上四星级补多少").answer)
+    a = all_documents.ask("我们养老服务组织评了三星级拿了3万，有效期内又评上五星级，还能补多少")
+    assert "两者相差7万元" in first(a.answer)

@@ -27,6 +27,7 @@ from kb.compose.common import (
 from kb.figures import format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
+_TOP_UP_Q = re.compile(r"还能补|还能再补|补差|差额|差多少|再补多少|又评上|升级后")
 _NEXT_TIER_Q = re.compile(r"下一档|再拿一档|再升一档|上一档|要到多少才|还差多少|再往上")
 _PAYER_Q = re.compile(r"谁出|谁承担|谁来出|谁兑现|谁付|哪里出|哪级财政|市里出|县里出|区里出|资金来源|钱从哪|承担比例|怎么分担")
 # how much of a sum one level pays: "这笔钱市财政要出多少", "县里承担多少"
@@ -100,6 +101,11 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
     return _Rule(top + 1.0, "按该条款，" + "；".join(parts) + "。[1]", [])
 
 
+def _yuan_of(reward: str) -> float | None:
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(万|亿|千)?元", reward)
+    return float(m.group(1)) * _SCALE[m.group(2)] if m else None
+
+
 def _subject(group: str) -> str:
     """"集成电路、智能设备…等数字产品制造业企业年度营业收入首次达到" -> "数字产品制造业企业年度营业收入首次达到"."""
     tail = re.split(r"等(?=[^等]*企业)", group)[-1]
@@ -119,6 +125,14 @@ def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
     named = [t for t in named if t.group == max(groups, key=groups.count)]
     # every step the question names ("国家级…？省级呢"), in the clause's order
     steps = "，".join(f"{t.condition}给予{t.reward}" for t in named)
+    if len(named) == 2 and _TOP_UP_Q.search(ctx.question):
+        # "评了三星级拿了3万，又评上五星级，还能补多少": the difference between the two steps
+        values = [_yuan_of(t.reward) for t in named]
+        if all(v is not None for v in values):
+            diff = format_yuan(abs(values[0] - values[1]))
+            subject = short(named[0].group, 60).rstrip("的，")
+            return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group) + 2.5,
+                         f"按该条款，{subject}：{steps}，两者相差{diff}。[1]", [diff])
     subject = short(named[0].group, 60).rstrip("的，")
     return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group) + 2.0, f"按该条款，{subject}：{steps}。[1]", [])
 
@@ -262,7 +276,23 @@ def _named_items(ctx: Context, clause: Clause) -> _Rule | None:
                 parts.append(f"{subject}{m.group(1)}")
                 break
     if not parts:
-        return None
+        # "被评为五星级的给予10万元，四星级的给予5万元…": items paid one by one
+        paid = []
+        for item in sorted(items, key=len, reverse=True):
+            m = re.search(rf"{re.escape(item)}的?(?:给予|奖励|补贴|资助)\s*(\d+(?:\.\d+)?\s*(?:万|亿|千)?元)", clause.text)
+            if m and not any(item in p or p in item for p, _ in paid):
+                paid.append((item, m.group(1)))
+        if not paid:
+            return None
+        paid.sort(key=lambda pa: clause.text.find(pa[0]))
+        parts = [f"{item}给予{amount}" for item, amount in paid]
+        if len(paid) == 2 and _TOP_UP_Q.search(ctx.question):
+            values = [_yuan_of(amount) for _, amount in paid]
+            if all(v is not None for v in values):
+                diff = format_yuan(abs(values[0] - values[1]))
+                return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 2.0,
+                             "按该条款，" + "，".join(parts) + f"，两者相差{diff}。[1]", [diff])
+        return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 1.5, "按该条款，" + "，".join(parts) + "。[1]", [])
     return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 1.5, "；".join(parts) + "。[1]", [])
 
 
