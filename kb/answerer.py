@@ -39,6 +39,11 @@ RELATED_MIN_SCORE = 0.5
 DEFAULT_THRESHOLD = 0.65
 # the IDF mass below which a question holds nothing distinctive to look for ("1", "政策")
 MIN_QUESTION_MASS = 3.0
+# Questions with this many content words are judged against a lower coverage threshold (dev split: accuracy
+# 93.3 -> 93.8, answerable answered 96.2 -> 97.1, abstention recall unchanged at 94.8; flat for 10-11 words
+# and thresholds 0.45-0.5).
+LONG_QUESTION_WORDS = 10
+LONG_QUESTION_THRESHOLD = 0.5
 _GENERIC_TITLE = re.compile(r"关于|印发|进一步|实施方案|行动方案|实施意见|实施细则|管理办法|实施办法|若干政策措施|若干措施|若干政策|的|通知|广州市|广安市|赣州市|天津市|（试行）")
 
 
@@ -78,8 +83,11 @@ class Answerer:
         hits = self.retriever.search(formal, k=20, filters=scoped)
         hits = [(c, s) for c, s in hits if c.kind != PREAMBLE or len(c.text) > 40]
         stats = self._gram_stats()
-        ctx = Context(formal, stats.question_grams(formal), stats, hits, self.library, self.threshold,
-                      unit=unit, doc_id=doc_id, words=stats.question_words(formal))
+        words = stats.question_words(formal)
+        # a caller who tells a story ("我儿子大学毕业回老家办了个养殖场…") brings words no clause holds
+        threshold = min(self.threshold, LONG_QUESTION_THRESHOLD) if len(words) >= LONG_QUESTION_WORDS else self.threshold
+        ctx = Context(formal, stats.question_grams(formal), stats, hits, self.library, threshold,
+                      unit=unit, doc_id=doc_id, words=words)
         mass = sum(stats.idf(g) for g in ctx.grams)
         if mass < MIN_QUESTION_MASS and not unit:  # "1", "的" … nothing to look for
             answer = self._not_found(question, intent, hits)

@@ -91,7 +91,8 @@ def test_rate_times_figure_over_the_cap(answerer) -> None:
 @pytest.mark.parametrize(
     ("question", "money"),
     [("合同2000万", [2e7]), ("营收过10个亿", [1e9]), ("投资500万元", [5e6]), ("过亿", [1e8]),
-     ("实际响应1万千瓦时", []), ("招了5万人", []), ("3万张床位", [])],
+     ("实际响应1万千瓦时", []), ("招了5万人", []), ("3万张床位", []),
+     ("合同加起来执行了两千来万", [2e7]), ("营收3000万，拿了三百多万", [3e7, 3e6])],
 )
 def test_sums_of_money_in_a_question_and_quantities_that_are_not(question: str, money: list[float]) -> None:
     from kb.figures import money_in_question
@@ -387,3 +388,13 @@ def test_items_paid_one_by_one_and_the_top_up_between_two(all_documents) -> None
     assert "四星级给予5万元" in first(all_documents.ask("养老服务组织评上四星级补多少").answer)
     a = all_documents.ask("我们养老服务组织评了三星级拿了3万，有效期内又评上五星级，还能补多少")
     assert "两者相差7万元" in first(a.answer)
+
+
+def test_a_story_told_at_length_is_still_answered(answerer) -> None:
+    # 10+ content words, most of them no clause holds: judged against the lower threshold
+    a = answerer.ask("我们是一家做软件外包的小公司，去年给本地好几家企业做了上云改造，合同加起来执行了两千来万，"
+                     "听说有个数字化转型服务的奖励，能拿多少")
+    assert a.found and "2000万元×2%=40万元" in first(a.answer)
+    from kb.intent import asked_value
+
+    assert asked_value("给本地好几家企业做了上云改造") is None  # 好几家 is not a question
