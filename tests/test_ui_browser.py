@@ -1,6 +1,6 @@
 """The Gradio UI in a real browser: Playwright drives Debian's headless chromium (no browser download).
 
-Each test saves a screenshot of its tab under eval/screenshots/ for the README.
+Each test saves a screenshot of its tab; with POLICYKB_SCREENSHOTS=1 under eval/screenshots/ for the README.
 """
 
 from __future__ import annotations
