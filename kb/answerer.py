@@ -34,6 +34,7 @@ MAX_QUESTION_CHARS = 500
 #: and the share of the best hit's score they need.
 RELATED_CITATIONS = 2
 RELATED_MIN_SCORE = 0.5
+_NEAREST = "以下条款可能相关，仅供参考。"
 # Share of the question's IDF-weighted content a clause must hold before it counts as an answer.
 # Calibrated on the dev split of eval/gold (see eval/results/); below it the answer is "not found".
 DEFAULT_THRESHOLD = 0.65
@@ -58,6 +59,8 @@ class Answerer:
         self._stats_generation = -1
         self._typos: TypoFixer | None = None
         self._typos_generation = -1
+        self._places: dict[str, set[str]] | None = None
+        self._places_generation = -1
         self._lock = threading.Lock()
 
     # -- public API ------------------------------------------------------------------------------
@@ -90,14 +93,10 @@ class Answerer:
                       unit=unit, doc_id=doc_id, words=words)
         mass = sum(stats.idf(g) for g in ctx.grams)
         if mass < MIN_QUESTION_MASS and not unit:  # "1", "的" … nothing to look for
-            answer = self._not_found(question, intent, hits)
-            answer.answer = "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。"
-            return answer
+            return self._refusal(question, intent, hits, "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。")
         stranger = self._unknown_organisation(question, unit)
         if stranger and (intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD) or not stranger.endswith("局")):
-            answer = self._not_found(question, intent, hits)
-            answer.answer = f"未在已收录的政策文件中找到“{stranger}”：没有文件提到它。以下条款可能相关，仅供参考。"
-            return answer
+            return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到“{stranger}”：没有文件提到它。{_NEAREST}")
         draft = self._compose(intent, ctx)
         attribute = I.asked_attribute(formal)
         if draft is not None and draft.found and attribute and not any(attribute.search(c.text) for c in draft.cited):
@@ -105,22 +104,16 @@ class Answerer:
         missing_year = self._year_missing(formal, draft)
         missing_place = self._place_missing(question, draft)
         if missing_year or missing_place:
-            answer = self._not_found(question, intent, hits)
             about = f"{missing_place}的" if missing_place else f"{missing_year}的"
-            answer.answer = f"未在已收录的政策文件中找到关于{about}这项规定。以下条款可能相关，仅供参考。"
-            return answer
+            return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到关于{about}这项规定。{_NEAREST}")
         missing_value = self._value_missing(formal, draft)
         missing_level = self._level_missing(formal, draft)
         if missing_value or missing_level:
-            answer = self._not_found(question, intent, hits)
             topic = short(re.sub(r"[？?。！!]+$", "", question), 30)
             gap = (f"对{missing_level}的规定：相关条款规定的是其他级别" if missing_level
                    else f"“{topic}”所问的{missing_value}：相关条款没有写明")
-            answer.answer = f"未在已收录的政策文件中找到{gap}。以下条款可能相关，仅供参考。"
-            if fixes:
-                answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in fixes))
-            return answer
-        if draft is None or not draft.found:
+            answer = self._refusal(question, intent, hits, f"未在已收录的政策文件中找到{gap}。{_NEAREST}")
+        elif draft is None or not draft.found:
             answer = self._not_found(question, intent, hits)
         else:
             answer = self._finish(question, draft, hits)
@@ -220,13 +213,22 @@ class Answerer:
             return target(ctx) or quote(ctx, I.TARGET)
         return quote(ctx, intent)
 
+    def _places_by_document(self) -> dict[str, set[str]]:
+        """The places each document comes from (广安 of 广安市人民政府), read once per store generation."""
+        generation = self.library.generation
+        if self._places is None or self._places_generation != generation:
+            places = {d.doc_id: set(re.findall(r"([\u4e00-\u9fff]{2})(?:市|区|县|省)", d.issuer + d.title))
+                      for d in self.library.documents()}
+            with self._lock:
+                self._places, self._places_generation = places, generation
+        return self._places
+
     def _unknown_organisation(self, question: str, unit: str | None) -> str:
         """An organisation the question asks about that no document mentions ("赣州市数据局")."""
         if unit:
             return ""
         stats = self._gram_stats()
-        places = "|".join(sorted({p for d in self.library.documents()
-                                  for p in re.findall(r"([\u4e00-\u9fff]{2,3}?)(?:市|区|县|省)", d.issuer + d.title)}, key=len, reverse=True))
+        places = "|".join(sorted(set().union(*self._places_by_document().values()), key=len, reverse=True))
         for m in I.PROGRAMME.finditer(question):
             name = re.sub(rf"^(?:(?:{places})(?:市|区|县|省)?)+", "", m.group("name")) if places else m.group("name")
             # known when its end is known: "组织申报省双千" ends in 双千 (the documents' “双千计划”)
@@ -248,7 +250,7 @@ class Answerer:
         this_year = self.library.today().year
         titles = {d.doc_id: d.title for d in self.library.documents()}
         cited = "".join(c.text + titles.get(c.doc_id, "") for c in draft.cited)
-        head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+        head = _head(draft)
         for year in dict.fromkeys(re.findall(r"((?:19|20)\d\d)\s*年", question)):
             if int(year) == this_year:
                 continue
@@ -264,8 +266,8 @@ class Answerer:
         if draft is None or not draft.found or not draft.cited:
             return ""
         docs = self.library.documents()
-        places_of = {d.doc_id: set(re.findall(r"([\u4e00-\u9fff]{2}?)(?:市|区|县|省)", d.issuer + d.title)) for d in docs}
-        known = set().union(*places_of.values()) if places_of else set()
+        places_of = self._places_by_document()
+        known = set().union(*places_of.values())
         asked = {p for p in known if p in question}
         cited_places = places_of.get(draft.cited[0].doc_id, set())
         if asked and cited_places and not asked & cited_places:
@@ -287,7 +289,7 @@ class Answerer:
         name, stated = asked
         if draft.intent == I.VALIDITY and name not in ("日期",):
             return ""
-        head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+        head = _head(draft)
         if draft.intent == I.VALIDITY and re.search(r"申报|申请|报名", question) and not re.search(r"申报|申请|报名", head):
             return "申报日期"  # an application window is not the policy's period
         return "" if stated.search(head) else name
@@ -298,13 +300,13 @@ class Answerer:
         is not provided for."""
         if draft is None or not draft.found or draft.intent != I.INCENTIVE:
             return ""
-        asked = {lv.replace("（镇）", "").replace("（村）", "") for lv in I.LEVELS.findall(question)}
+        asked = _levels(question)
         if not asked:
             return ""
-        head = re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
-        spoken = {lv.replace("（镇）", "").replace("（村）", "") for lv in I.LEVELS.findall(head)}
-        if not spoken:  # the sentence names no level: the levels its clause provides for
-            spoken = {lv.replace("（镇）", "").replace("（村）", "") for c in draft.cited[:1] for lv in I.LEVELS.findall(c.text)}
+        head = _head(draft)
+        spoken = _levels(head)
+        if not spoken and draft.cited:  # the sentence names no level: the levels its clause provides for
+            spoken = _levels(draft.cited[0].text)
         return "、".join(sorted(asked)) if spoken and not asked & spoken else ""
 
     def _document_by_number(self, number: str) -> Answer:
@@ -317,10 +319,12 @@ class Answerer:
         return Answer(number, True, I.KEYWORD, text, [self.library.cite(first)])
 
     def _not_found(self, question: str, intent: str, hits: list[tuple[Clause, float]]) -> Answer:
-        near = [self.library.cite(c, s) for c, s in hits[:3]]
         topic = re.sub(r"[？?。！!]+$", "", question)
-        text = f"未在已收录的政策文件中找到关于“{short(topic, 30)}”的规定。以下条款可能相关，仅供参考。"
-        return Answer(question, False, intent, text, near)
+        return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到关于“{short(topic, 30)}”的规定。{_NEAREST}")
+
+    def _refusal(self, question: str, intent: str, hits: list[tuple[Clause, float]], text: str) -> Answer:
+        """found: false, saying what is missing, with the nearest clauses as possibly related."""
+        return Answer(question, False, intent, text, [self.library.cite(c, s) for c, s in hits[:3]])
 
     def _finish(self, question: str, draft: Draft, hits: list[tuple[Clause, float]]) -> Answer:
         scores = {c.clause_id: s for c, s in hits}
@@ -373,6 +377,16 @@ class Answerer:
             if v.clause_id:
                 return self.library.clause(v.clause_id)
         return None
+
+
+def _head(draft: Draft) -> str:
+    """The short answer's first sentence without its citation markers: what the checks read."""
+    return re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+
+
+def _levels(text: str) -> set[str]:
+    """The administrative levels a text names, 街道（镇）级 and 街道级 as one."""
+    return {lv.replace("（镇）", "").replace("（村）", "") for lv in I.LEVELS.findall(text)}
 
 
 _ABBREVIATION = re.compile(r"([\u4e00-\u9fff]{2,3})(局|委|中心|办)")

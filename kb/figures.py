@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_SCALE = {"百": 1e2, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "": 1.0}
+#: Chinese magnitude words to multipliers (None: no word), shared by everything that reads a figure.
+SCALE = {"百": 1e2, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "": 1.0, None: 1.0}
 _CN_NUM = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # "1万千瓦时", "5万人", "3万张床位" are quantities, not sums of money
 _NOT_MONEY = r"(?!\s*(?:千瓦|瓦|度|人|名|个|户|次|件|张|平方|亩|吨|家|项|台|辆|套|床|小时|天|年|月|公里|米|册|条|份))"
@@ -22,7 +23,7 @@ def money_in_question(question: str) -> list[float]:
     # "两千来万", "三百多万", "1千多万": a round number of 千/百 times 万/亿
     for m in _ROUND.finditer(question):
         head = float(m.group(1)) if m.group(1)[0].isdigit() else float(_CN_NUM[m.group(1)])
-        found.append((m.start(), head * _SCALE[m.group(2)] * _SCALE[m.group(3)]))
+        found.append((m.start(), head * SCALE[m.group(2)] * SCALE[m.group(3)]))
     masked = _ROUND.sub(lambda m: " " * len(m.group(0)), question)
     for m in _AMOUNT.finditer(masked):
         if m.group(3):
@@ -30,7 +31,7 @@ def money_in_question(question: str) -> list[float]:
             continue
         raw, scale = m.group(1), m.group(2)
         value = float(raw) if raw[0].isdigit() else float(_CN_NUM[raw])
-        found.append((m.start(), value * _SCALE[scale]))
+        found.append((m.start(), value * SCALE[scale]))
     out = [value for _pos, value in sorted(found)]
     if not out and re.search(r"过亿|上亿|破亿", question):
         out.append(1e8)

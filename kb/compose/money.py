@@ -24,7 +24,7 @@ from kb.compose.common import (
     sentences,
     short,
 )
-from kb.figures import format_yuan, money_in_question
+from kb.figures import SCALE, format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
 _TOP_UP_Q = re.compile(r"还能补|还能再补|补差|差额|差多少|再补多少|又评上|升级后")
@@ -53,7 +53,6 @@ _DOLLAR_Q = re.compile(r"(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*美元")
 RULE_MARGIN = 0.15
 #: Bonus of a candidate whose money sentence states the kind of value the question asks for.
 ASKED_VALUE_BONUS = 0.2
-_SCALE = {"千": 1e3, "万": 1e4, "亿": 1e8, None: 1.0, "": 1.0}
 
 
 def _pays(clause: Clause) -> bool:
@@ -102,8 +101,8 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
 
 
 def _yuan_of(reward: str) -> float | None:
-    m = re.search(r"(\d+(?:\.\d+)?)\s*(万|亿|千)?元", reward)
-    return float(m.group(1)) * _SCALE[m.group(2)] if m else None
+    m = MONEY.search(reward)
+    return to_yuan(m.group(1), m.group(3)) if m else None
 
 
 def _subject(group: str) -> str:
@@ -191,7 +190,7 @@ def _thresholds(ctx: Context, clause: Clause) -> _Rule | None:
     """Separate sentences per band: pick the band the question's figure falls in."""
     m = _DOLLAR_Q.search(ctx.question)
     dollars = bool(m)
-    given = [float(m.group(1)) * _SCALE[m.group(2)]] if m else money_in_question(ctx.question)
+    given = [float(m.group(1)) * SCALE[m.group(2)]] if m else money_in_question(ctx.question)
     if not given:
         return None
     bands = []
@@ -199,8 +198,8 @@ def _thresholds(ctx: Context, clause: Clause) -> _Rule | None:
         t = _THRESHOLD.search(sentence)
         if not t or (t.group(3) == "美元") != dollars or not MONEY.search(sentence[t.end() :]):
             continue
-        low = float(t.group(1)) * _SCALE[t.group(2)]
-        high = float(t.group(4)) * _SCALE[t.group(5)] if t.group(4) else float("inf")
+        low = float(t.group(1)) * SCALE[t.group(2)]
+        high = float(t.group(4)) * SCALE[t.group(5)] if t.group(4) else float("inf")
         bands.append((low, high, sentence))
     inside = [b for b in bands if b[0] <= given[0] < b[1]]
     if len(bands) < 2 or not inside:
@@ -216,7 +215,7 @@ def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
         q = re.search(_QUANTITY.format(unit=re.escape(unit)), ctx.question)
         if not q:
             continue
-        quantity = float(q.group(1)) * _SCALE[q.group(2)]
+        quantity = float(q.group(1)) * SCALE[q.group(2)]
         price = float(m.group(1))
         total = price * quantity
         qty_text = q.group(0).replace(" ", "")
@@ -245,7 +244,7 @@ def _per_head(ctx: Context, clause: Clause) -> _Rule | None:
         text = f"按该条款，{m.group('n')}{unit}以下每{unit}{num(low)}元，超过部分每{unit}{num(high)}元：{working}"
         derived = [format_yuan(total)]
         if m.group("cap"):
-            cap = float(m.group("cap")) * _SCALE[m.group("capu")]
+            cap = float(m.group("cap")) * SCALE[m.group("capu")]
             cap_text = f"{m.group('cap')}{m.group('capu') or ''}元"
             if total > cap:
                 text += f"，超过最高{cap_text}的上限，按{cap_text}计"

@@ -6,6 +6,7 @@ import re
 
 from kb import intent as I
 from kb.compose.common import Context, Draft, best_sentence, confident, pick
+from kb.figures import SCALE
 from kb.models import TASK_ROW
 
 _CONDITION = re.compile(r"达到|以上|以下|不低于|不少于|满|符合|须|应当|需|具备|条件|年满|累计")
@@ -42,7 +43,6 @@ _AT_LEAST = re.compile(
     rf"(?:(?:不少于|不低于|达到|满|超过)\s*)?(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*({_MEASURES})(?:（含）)?(?:及)?(?:以上|或以上)"
     rf"|(?:不少于|不低于|达到|满)\s*(\d+(?:\.\d+)?)\s*(万|亿|千)?\s*({_MEASURES})"
 )
-_SCALE = {"千": 1e3, "万": 1e4, "亿": 1e8, None: 1.0, "": 1.0}
 
 
 def _against_thresholds(question: str, sentence: str) -> tuple[str, list[str]] | None:
@@ -64,8 +64,8 @@ def _against_thresholds(question: str, sentence: str) -> tuple[str, list[str]] |
         g_scale = given.group(2) if given.group(1) else None
         if measure == "年" and float(g_value) >= 1900:
             continue  # "2022年" is a date, not a duration
-        mine = float(g_value) * _SCALE[g_scale]
-        need = float(value) * _SCALE[scale]
+        mine = float(g_value) * SCALE[g_scale]
+        need = float(value) * SCALE[scale]
         mine_text = f"{g_value}{g_scale or ''}{measure}"
         need_text = f"{value}{scale or ''}{measure}"
         ok = mine >= need

@@ -29,13 +29,14 @@ def validity(ctx: Context) -> Draft | None:
     if clause is None:
         return None
     topic_ctx = _topic(ctx)
+    names_a_document = any(_names_only_the_document(ctx, d.title) for d in ctx.library.documents())
     if topic_ctx is not None:  # "学徒制培训补贴 过期没": the clause on 学徒制, not any period statement
         topical_clause = pick(topic_ctx, lambda c: True)
         if confident(topic_ctx, topical_clause):
             clause, ctx = topical_clause, replace(ctx, doc_id=ctx.doc_id or topical_clause.doc_id)
-        elif not ctx.doc_id and not any(_names_only_the_document(ctx, d.title) for d in ctx.library.documents()):
+        elif not ctx.doc_id and not names_a_document:
             return None  # "小规模纳税人增值税减按1% 执行到哪天": no document holds the thing asked about
-    own = _own_period(ctx, clause, topic_ctx)
+    own = None if names_a_document else _own_period(topic_ctx)
     if own is not None:
         return own
     if _EVENT_TIME.search(ctx.question):
@@ -86,10 +87,10 @@ RIDER_COVERAGE = 0.35
 _OWN_PERIOD = re.compile(r"有效期(?:为|是)?(?:\d+|[一二两三四五六七八九十]+)(?:年|个月)")
 
 
-def _own_period(ctx: Context, clause: Clause, topic_ctx: Context | None) -> Draft | None:
+def _own_period(topic_ctx: Context | None) -> Draft | None:
     """"星级评定评上了管几年": the period of the thing asked about, stated in its own clause, not the
     period of the document (which follows as a note)."""
-    if topic_ctx is None or any(_names_only_the_document(ctx, d.title) for d in ctx.library.documents()):
+    if topic_ctx is None:
         return None
     best, best_cov = None, 0.0
     for candidate, _score in topic_ctx.hits[:5]:
