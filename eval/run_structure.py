@@ -15,7 +15,10 @@
 - Density (issue 10): clauses per 400 characters of document text for every document of ../shared/corpus
   and all 36 bulk pages; those with numbering (一、 / 第X条 / 第X章 in the text) under 1 are listed.
 - Output: tables on stdout; ``--write`` writes eval/results/structure_{dev,test}.{json,md} and
-  eval/results/structure_failures.jsonl (one line per failed check, documents of both splits).
+  eval/results/structure_failures_{dev,test}.jsonl (one line per document with its failed checks;
+  developers read the dev file only).
+- Floors: ``--write-floors`` writes eval/results/structure_floors.json (measured minus 2 points); a run
+  whose test pass rate is below floors.test returns 1.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ GOLD_FILE = GOLD_DIR / "structure.jsonl"
 FLOORS_FILE = RESULTS_DIR / "structure_floors.json"
 KB_CACHE = CACHE_DIR / "kb-structure"
 BULK_KB_CACHE = CACHE_DIR / "kb-structure-bulk"
+FLOOR_MARGIN = 0.02
 FIELDS = (
     "title", "number", "issuer", "date", "validity", "top_parts", "labels", "same_clause", "different",
     "leads", "others", "task_rows",
@@ -393,16 +397,52 @@ def run(write: bool = False, log: Callable[[str], None] = print) -> dict:
             (RESULTS_DIR / f"structure_{split}.json").write_text(
                 json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
             (RESULTS_DIR / f"structure_{split}.md").write_text(render(summary, split, dens), encoding="utf-8")
-        with open(RESULTS_DIR / "structure_failures.jsonl", "w", encoding="utf-8") as fh:
-            for c in checks:
-                if not c.ok:
-                    fh.write(json.dumps(c.__dict__, ensure_ascii=False, default=str) + "\n")
+        for split in ("dev", "test"):
+            _write_failures(RESULTS_DIR / f"structure_failures_{split}.jsonl",
+                            [r for r in records if r["split"] == split], checks)
     return result
+
+
+def _write_failures(path: Path, records: list[dict], checks: list[Check]) -> None:
+    """One line per document with its failed checks (dev and test in separate files: test stays unread)."""
+    with open(path, "w", encoding="utf-8") as fh:
+        for rec in records:
+            failed = [c for c in checks if c.doc == rec["doc"] and not c.ok]
+            if not failed:
+                continue
+            line = {
+                "doc": rec["doc"], "split": rec["split"], "failed": len(failed),
+                "checks": sum(1 for c in checks if c.doc == rec["doc"]),
+                "failures": [{k: v for k, v in c.__dict__.items() if k not in ("doc", "split", "ok")} for c in failed],
+            }
+            fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+
+
+def write_floors(summary: dict, margin: float = FLOOR_MARGIN) -> dict:
+    """eval/results/structure_floors.json: the measured overall pass rates minus ``margin`` (test is the CI floor)."""
+    measured = {split: summary[split]["overall"] for split in ("dev", "test")}
+    data = {
+        "comment": "Structural floors: overall pass rate of eval/gold/structure.jsonl checks, measured minus the "
+                   "margin; tests/test_eval_structure.py asserts the test split stays at or above floors.test. "
+                   "Raise them when the figures improve; never lower them to make a change pass.",
+        "command": "python -m eval.run_structure --write --write-floors",
+        "margin": margin,
+        "measured_at": datetime.now().isoformat(timespec="seconds"),
+        "measured": measured,
+        "floors": {k: round(max(0.0, v - margin), 3) for k, v in measured.items() if v is not None},
+    }
+    FLOORS_FILE.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return data
+
+
+def load_floors() -> dict:
+    return json.loads(FLOORS_FILE.read_text(encoding="utf-8")) if FLOORS_FILE.is_file() else {}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.run_structure", description="结构评测：标题、文号、条款、牵头单位、任务表")
     parser.add_argument("--write", action="store_true", help="把结果写入 eval/results/structure_*")
+    parser.add_argument("--write-floors", action="store_true", help="按本次测得的通过率（减 2 个百分点）写入 structure_floors.json")
     args = parser.parse_args(argv)
     if not SHARED_CORPUS.is_dir():
         print("未找到 ../shared/corpus，结构评测跳过", file=sys.stderr)
@@ -410,6 +450,13 @@ def main(argv: list[str] | None = None) -> int:
     result = run(write=args.write, log=lambda m: print(m, file=sys.stderr))
     print(render(result["summary"], "dev", result["density"]))
     print(f"test overall: {_pct(result['summary']['test']['overall'])} %")
+    if args.write_floors:
+        write_floors(result["summary"])
+    floor = load_floors().get("floors", {}).get("test")
+    test_overall = result["summary"]["test"]["overall"]
+    if floor is not None and test_overall is not None and test_overall < floor:
+        print(f"test overall {_pct(test_overall)} % 低于下限 {_pct(floor)} %", file=sys.stderr)
+        return 1
     return 0
 
 
