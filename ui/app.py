@@ -24,7 +24,9 @@ from kb.library import Library  # noqa: E402
 from ui import render  # noqa: E402
 from ui.api import install_error_handlers, make_router  # noqa: E402
 from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK  # noqa: E402
-from ui.service import ALLOWED_SUFFIXES, UIService  # noqa: E402
+from ui.guard import GuardPolicy, RequestGuard, is_loopback, trusted_origins_from  # noqa: E402
+from ui.service import ALLOWED_SUFFIXES, MAX_UPLOAD_FILES, UIService  # noqa: E402
+from ui.uploads import UploadRefused, checked_upload_path, private_upload_dir, upload_only  # noqa: E402
 
 TITLE = "policykb 政策文件问答"
 
@@ -112,15 +114,15 @@ def build_blocks(service: UIService) -> gr.Blocks:
             # -- 文件管理 --------------------------------------------------------------------------------
             with gr.Tab("文件管理", id="manage", elem_id="tab-manage"):
                 limit = f"{service.max_bytes / 1024 / 1024:.0f} MB"
-                upload = gr.File(label=f"上传政策文件（PDF、DOCX、TXT、MD、HTML；单个不超过 {limit}；可多选）",
+                upload = upload_only(gr.File(label=f"上传政策文件（PDF、DOCX、TXT、MD、HTML；单个不超过 {limit}；可多选）",
                                  file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath",
-                                 elem_id="pk-upload", height=140)
+                                 elem_id="pk-upload", height=140))
                 gr.HTML('<div class="pk-muted">上传后自动读取文件、切分条款并重建检索索引；同一文号（或同一标题）的文件再次上传会替换旧版本。'
                         "读取和索引期间，问答和检索照常可用。</div>", js_on_load=None)
                 report = gr.HTML("", elem_id="pk-upload-report", js_on_load=None, min_height=40)
                 docs = gr.HTML(service.documents_html(), elem_id="pk-docs", js_on_load=None)
                 with gr.Row(equal_height=True):
-                    rm_doc = gr.Dropdown(choices=doc_choices, value=None, label="选择要删除的文件", scale=4,
+                    rm_doc = gr.Dropdown(choices=service.removal_choices(), value=None, label="选择要删除的文件", scale=4,
                                          elem_id="pk-remove-doc")
                     rm_btn = gr.Button("从知识库删除", variant="stop", scale=1, elem_id="pk-remove")
                 rm_msg = gr.HTML("", elem_id="pk-remove-msg", js_on_load=None)
@@ -166,13 +168,22 @@ def build_blocks(service: UIService) -> gr.Blocks:
                 gr.update(choices=[("全部文件", ""), *choices]),
                 gr.update(choices=units),
                 gr.update(choices=choices, value=browse_value),
-                gr.update(choices=choices, value=None),
+                gr.update(choices=service.removal_choices(), value=None),
             ]
 
-        def do_upload(files, current_browse, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+        def do_upload(files, current_browse, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+            refusal = _write_refusal(request)
+            if refusal:
+                return [render.message_card(refusal), None, *refresh(current_browse)]
             paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
             if not paths:
                 return [render.message_card("没有收到文件。"), None, *refresh(current_browse)]
+            if len(paths) > MAX_UPLOAD_FILES:
+                return [render.message_card(f"一次最多上传 {MAX_UPLOAD_FILES} 个文件。"), None, *refresh(current_browse)]
+            try:
+                paths = [str(checked_upload_path(p)) for p in paths]
+            except UploadRefused as exc:
+                return [render.message_card(f"未处理：{exc.message}。"), None, *refresh(current_browse)]
             progress(0.0, desc="正在保存上传的文件")
             reports = service.ingest_uploads([(p, Path(p).name) for p in paths],
                                              progress=lambda f, d: progress(f, desc=d))
@@ -181,9 +192,16 @@ def build_blocks(service: UIService) -> gr.Blocks:
         upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs], concurrency_limit=1,
                       concurrency_id="write", show_progress="full", show_progress_on=[report], **private)
 
-        def do_remove(doc_id, current_browse):
-            if not doc_id:
+        def do_remove(choice, current_browse, request: gr.Request):
+            refusal = _write_refusal(request)
+            if refusal:
+                return [render.message_card(refusal), *refresh(current_browse)]
+            if not choice:
                 return [render.message_card("没有删除任何文件（未选择文件，或已取消）。"), *refresh(current_browse)]
+            doc_id = service.confirm_removal(choice)
+            if doc_id is None:
+                return [render.message_card("未删除：删除请求未经确认或列表已过期，请在刷新后的列表中重新选择。"),
+                        *refresh(current_browse)]
             message = service.remove(doc_id)
             return [render.message_card(message), *refresh(current_browse)]
 
@@ -218,8 +236,21 @@ def build_blocks(service: UIService) -> gr.Blocks:
     return demo
 
 
-def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool = True) -> FastAPI:
-    """The server: JSON API under /api, Gradio UI at /. `warm` loads or builds the index first."""
+def _write_refusal(request: gr.Request | None) -> str | None:
+    """Without sign-in, only this machine may change the knowledge base (checked on the server)."""
+    client = getattr(getattr(request, "client", None), "host", None)
+    if is_loopback(client):
+        return None
+    return "未处理：尚未启用登录，只能在本机（127.0.0.1）上传或删除文件。"
+
+
+def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool = True,
+              host: str = "127.0.0.1") -> FastAPI:
+    """The server: JSON API under /api, Gradio UI at /. `warm` loads or builds the index first.
+
+    `host` is the address the server will be bound to: on loopback, requests must name this machine.
+    """
+    private_upload_dir()  # before any Block exists: Gradio reads its upload folder at construction
     service = UIService(library, answerer)
     if warm:
         service.warm()
@@ -236,10 +267,17 @@ def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool 
     app.state.service = service
     blocks = build_blocks(service)
     theme = gr.themes.Soft(primary_hue="blue", font=FONT_STACK, font_mono=MONO_STACK)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app, blocks, path="", theme=theme, css=CSS, head=HEAD, max_file_size=service.max_bytes,
         footer_links=["api"], show_error=True,
     )
+    policy = GuardPolicy(
+        bind_host=host,
+        trusted_origins=trusted_origins_from(os.environ.get("POLICYKB_TRUSTED_ORIGINS", "").split(",")),
+        max_upload_body=service.max_bytes * MAX_UPLOAD_FILES + 1024 * 1024,
+    )
+    app.add_middleware(RequestGuard, policy=policy)
+    return app
 
 
 def serve(library: Library, host: str = "127.0.0.1", port: int = 7860) -> None:
@@ -247,7 +285,7 @@ def serve(library: Library, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
 
     print("正在加载检索索引（首次启动需要建立索引，约需一分钟）……", flush=True)
-    app = build_app(library)
+    app = build_app(library, host=host)
     print(f"policykb 已启动：http://{host}:{port}/   JSON 接口：POST /api/ask，GET /api/search，说明见 /openapi.json",
           flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

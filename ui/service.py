@@ -7,8 +7,12 @@ the Library and Retriever swap their caches and indexes atomically.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 import shutil
 import threading
 import time
@@ -62,6 +66,7 @@ class UIService:
         self.library = library
         self.answerer = answerer or Answerer(library)
         self._write_lock = threading.Lock()
+        self._secret = secrets.token_bytes(32)
 
     # -- setup ----------------------------------------------------------------------------------------
     @property
@@ -189,6 +194,27 @@ class UIService:
     def doc_choices(self) -> list[tuple[str, str]]:
         return [(f"{d.title}（{d.number}）" if d.number else d.title, d.doc_id) for d in self.documents()]
 
+    def removal_choices(self) -> list[tuple[str, str]]:
+        """The removal list: each value is ``doc_id`` plus a token only this server issues for this listing.
+
+        The server, not the browser, confirms a removal: a request naming a document without the token of
+        the listing it was offered in (a forged request, a stale page) changes nothing.
+        """
+        generation = self.library.generation
+        return [(label, f"{doc_id}|{self._removal_token(doc_id, generation)}") for label, doc_id in self.doc_choices()]
+
+    def _removal_token(self, doc_id: str, generation: int) -> str:
+        message = f"{doc_id}\x00{generation}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:24]
+
+    def confirm_removal(self, value: str | None) -> str | None:
+        """The doc_id a removal value names, if its token matches the current listing; else None."""
+        doc_id, sep, token = (value or "").rpartition("|")
+        if not sep or not doc_id:
+            return None
+        expected = self._removal_token(doc_id, self.library.generation)
+        return doc_id if hmac.compare_digest(token, expected) else None
+
     def chapter_choices(self, doc_id: str | None = None) -> list[str]:
         seen: dict[str, None] = {}
         for c in sorted(self.library.clauses(doc_id or None), key=lambda c: (c.doc_id, c.seq)):
@@ -273,10 +299,23 @@ class UIService:
                 any_ok = any_ok or result.ok
                 reports.append(data)
             if any_ok:
+                self._sweep_uploads()
                 say(len(files) / (len(files) + 1), "正在重建检索索引")
                 self.answerer.retriever.index()
             say(1.0, "完成")
         return reports
+
+    def _sweep_uploads(self) -> None:
+        """Delete stored upload copies no document refers to any more (a re-upload replaced them)."""
+        if not self.upload_dir.is_dir():
+            return
+        kept = set()
+        for doc in self.library.documents():
+            with contextlib.suppress(OSError, ValueError):
+                kept.add(Path(doc.source_path).resolve().parent)
+        for folder in self.upload_dir.iterdir():
+            if folder.is_dir() and not folder.is_symlink() and folder.resolve() not in kept:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def remove(self, doc_id: str | None) -> str:
         """Remove a document and rebuild the index; returns a Chinese message."""
