@@ -1,6 +1,6 @@
 """Structural evaluation: does the product read each document's header, clauses, leads and tables right?
 
-    python -m eval.run_structure [--write]
+    python -m eval.run_structure [--write] [--write-floors]
 
 - Gold: eval/gold/structure.jsonl, one record per document (format in eval/gold/README.md, "Structural
   gold"), written from the documents themselves, split by eval.bulk.split_of (dev / test).
