@@ -14,11 +14,19 @@ fsyncs the root, and only then replaces ``CURRENT`` (write temp file, fsync, ``o
 exception at any point leaves ``CURRENT`` naming the previous, complete version. Readers resolve
 ``CURRENT`` once and read every file from that one version folder, so they see the old index or the new
 one, never a mix. A pointer file rather than a symlink keeps this working on filesystems without symlinks.
+
+The manifest carries a SHA-256 of every other file of its version (``checksums``), verified on load:
+damage that keeps sizes (a shuffled ``ids.json``, flipped bytes in ``vectors.npy``) would otherwise serve
+wrong answers in silence. The caller rebuilds; a version whose embedding cache (``REUSED_FILES``)
+is damaged is first moved aside (a ``.tmp-damaged-*`` folder, removed by a later cleanup), so its
+vectors are not reused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -39,6 +47,12 @@ TMP_PREFIX = ".tmp-"
 KEEP_OLD_VERSIONS = 1
 #: A .tmp-* folder older than this is a crashed build and is removed by the next cleanup.
 STALE_TMP_SECONDS = 3600
+DAMAGED_PREFIX = f"{TMP_PREFIX}damaged-"
+#: Files a rebuild reuses from the live version (the embedding cache): a version with one of these
+#: damaged is moved aside; other damage only makes it stale, and the rebuild re-embeds nothing.
+REUSED_FILES = frozenset({"vectors.npy", "embed_keys.json"})
+
+log = logging.getLogger(__name__)
 
 
 class StaleIndexError(Exception):
@@ -63,6 +77,7 @@ class Manifest:
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     dense_index: str = "flat"
     embedded_new: int = 0  # passages embedded by this build (the rest came from the embedding cache)
+    checksums: dict[str, str] = field(default_factory=dict, compare=False)  # file name -> sha256, set on publish
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2, sort_keys=True)
@@ -73,13 +88,73 @@ class Manifest:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def read_manifest(version_dir: str | Path) -> Manifest:
-    """Parse ``manifest.json``; an unreadable manifest is a stale index."""
+class DamagedIndexError(StaleIndexError):
+    """A file of the index does not match its checksum: the version was moved aside; rebuild."""
+
+
+def file_checksum(path: Path) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _seal(folder: Path) -> None:
+    """Record the checksum of every file of a version in its manifest (when the writer wrote one)."""
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["checksums"] = {
+        p.name: file_checksum(p) for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST_FILE
+    }
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def verify_checksums(version_dir: str | Path, checksums: dict[str, str]) -> None:
+    """Raise DamagedIndexError (after moving the version aside) when a file's bytes changed;
+    StaleIndexError when there are no checksums or a file is missing."""
+    version_dir = Path(version_dir)
+    if not checksums:
+        raise StaleIndexError(f"index {version_dir.name} has no checksums (built by an older version)")
+    for name, want in sorted(checksums.items()):
+        if "/" in name or os.sep in name or name.startswith("."):
+            raise StaleIndexError(f"index {version_dir.name}: bad file name {name!r} in checksums")
+        try:
+            have = file_checksum(version_dir / name)
+        except FileNotFoundError as exc:
+            raise StaleIndexError(f"index {version_dir.name}: {name} is missing") from exc
+        except OSError as exc:
+            raise StaleIndexError(f"index {version_dir.name}: {name} is unreadable: {exc}") from exc
+        if have != want:
+            if name in REUSED_FILES:
+                moved = quarantine(version_dir)
+                log.warning("索引文件已损坏：%s（校验和不符），已移至 %s，将重建索引", version_dir / name, moved)
+            else:
+                log.warning("索引文件已损坏：%s（校验和不符），将重建索引", version_dir / name)
+            raise DamagedIndexError(f"索引文件已损坏：{version_dir / name}（校验和不符），将重建索引")
+
+
+def quarantine(version_dir: Path) -> Path:
+    """Move a damaged version out of use (CURRENT then dangles, so its vectors are not reused)."""
+    target = version_dir.with_name(f"{DAMAGED_PREFIX}{version_dir.name}-{uuid.uuid4().hex[:6]}")
+    try:
+        os.rename(version_dir, target)
+    except OSError:  # already moved by another reader
+        return target
+    _fsync_path(version_dir.parent)
+    return target
+
+
+def read_manifest(version_dir: str | Path, *, verify: bool = True) -> Manifest:
+    """Parse ``manifest.json`` and verify the checksums of the version's files; an unreadable
+    manifest, missing checksums or a damaged file is a stale index."""
     path = Path(version_dir) / MANIFEST_FILE
     try:
-        return Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        manifest = Manifest.from_dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, TypeError) as exc:
         raise StaleIndexError(f"unreadable manifest {path}: {exc}") from exc
+    if verify:
+        verify_checksums(version_dir, manifest.checksums if isinstance(manifest.checksums, dict) else {})
+    return manifest
 
 
 def current_version(root: str | Path) -> Path | None:
@@ -139,6 +214,7 @@ def write_version(root: str | Path, writer: Callable[[Path], None]) -> Path:
     tmp.mkdir()
     try:
         writer(tmp)
+        _seal(tmp)
         _fsync_tree(tmp)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         final = root / f"{VERSION_PREFIX}{stamp}-{token}"

@@ -22,3 +22,24 @@ class KBVersionError(PolicyKBError):
 
 class QuestionError(PolicyKBError):
     """A question that cannot be answered as asked (empty, too long, ...)."""
+
+
+class KBCorruptError(PolicyKBError):
+    """The KB file on disk is damaged (empty, not SQLite, or a malformed page); nothing was replaced."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        self.path = path
+        self.detail = detail
+        super().__init__(
+            f"知识库文件已损坏：{path}（{detail}）。原有数据未被覆盖；请从备份恢复该文件，"
+            f"或删除该文件后重新导入文件（policykb ingest），或使用 --kb 指定新的目录。"
+        )
+
+
+class ParseLimitError(ReadError):
+    """A file's parse exceeded the worker's CPU-time or memory limit; the message names the file."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        self.reason = message
+        PolicyKBError.__init__(self, message)

@@ -5,6 +5,7 @@ CLI, UI and HTTP go through `Library` (and the answerer on top of it), never the
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -12,15 +13,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from kb.errors import PolicyKBError, ReadError
+from kb.errors import KBCorruptError, PolicyKBError, ReadError
 from kb.models import TASK_ROW, Citation, Clause, Document, TaskRow
-from kb.parse import parse_text
-from kb.readers import DEFAULT_MAX_BYTES, read_file
+from kb.readers import DEFAULT_MAX_BYTES
+from kb.sandbox import ParseLimits, Parser
 from kb.store import Store
 from kb.validity import clause_validity
 
 SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx", ".html", ".htm"}
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+log = logging.getLogger(__name__)
 
 
 def default_kb_dir(explicit: str | None = None) -> Path:
@@ -53,12 +55,15 @@ class IngestReport:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, folders walked for supported files (sorted, so runs are repeatable)."""
+    """Files as given, folders walked for supported names (sorted, so runs are repeatable).
+
+    An entry with a supported name that is not a regular file (a FIFO, a link to a device) is kept, so
+    that it is refused by name rather than skipped in silence."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES))
+            out.extend(sorted(f for f in p.rglob("*") if f.suffix.lower() in SUPPORTED_SUFFIXES and not f.is_dir()))
         else:
             out.append(p)
     return out
@@ -68,43 +73,52 @@ class Library:
     """A KB folder: the SQLite store plus the retrieval index, and the clock validity is judged by."""
 
     def __init__(self, kb_dir: str | Path, *, today: Callable[[], date] = date.today,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+                 max_bytes: int = DEFAULT_MAX_BYTES, limits: ParseLimits | None = None) -> None:
         self.kb_dir = Path(kb_dir)
         self.kb_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.kb_dir / "kb.sqlite")
         self.today = today
         self.max_bytes = max_bytes
+        self.limits = limits or ParseLimits.from_env()  # each file is parsed in a limited worker process
         self._lock = threading.RLock()
         self._cache_generation = -1
         self._documents: dict[str, Document] = {}
         self._clauses: dict[str, Clause] = {}
         self._rows: list[TaskRow] = []
+        try:  # read everything once now: a damaged page is reported when the KB is opened, not mid-answer
+            self._refresh()
+        except KBCorruptError:
+            self.store.close()
+            raise
 
     # -- ingest ----------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | Path]) -> list[IngestReport]:
-        """Read, parse and store each file in its own transaction; a bad file changes nothing."""
-        reports = []
-        for path in expand_paths(paths):
-            reports.append(self._ingest_one(path))
-        return reports
+        """Parse each file in a worker process with CPU and memory limits (`self.limits`), then store it
+        in its own transaction here; a bad or hostile file is reported by name and changes nothing, and
+        the rest go on. No lock is held while a file is parsed."""
+        files = expand_paths(paths)
+        with Parser(self.limits) as parser:
+            return [self._ingest_one(path, parser=parser) for path in files]
 
-    def _ingest_one(self, path: Path, display_name: str | None = None) -> IngestReport:
+    def _ingest_one(self, path: Path, display_name: str | None = None, parser: Parser | None = None) -> IngestReport:
         name = display_name or str(path)
         try:
             if "\x00" in name:
                 raise ReadError(name.replace("\x00", "\\0"), "文件名中含有非法字符（NUL），请重命名后再导入")
-            if not path.exists():
-                raise ReadError(name, "文件不存在")
-            result = read_file(path, max_bytes=self.max_bytes)
-            parsed = parse_text(result.text, name, result.fmt, result.warnings)
-            if not parsed.clauses:
-                raise ReadError(name, "未能从文件中读出任何正文内容")
+            if parser is None:
+                with Parser(self.limits) as own:
+                    parsed = own.parse(path, name, self.max_bytes)
+            else:
+                parsed = parser.parse(path, name, self.max_bytes)
             existing = self.store.document(parsed.document.doc_id)
             self.store.save(parsed, datetime.now().isoformat(timespec="seconds"))
-        except ReadError as exc:
+        except (ReadError, KBCorruptError) as exc:
             return IngestReport(path=name, ok=False, error=str(exc))
         except PolicyKBError as exc:
             return IngestReport(path=name, ok=False, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one file's failure is reported by name; the rest go on
+            log.exception("ingest of %s failed", name)
+            return IngestReport(path=name, ok=False, error=f"无法导入文件 {name}：{type(exc).__name__}: {exc}")
         doc = parsed.document
         return IngestReport(
             path=name, ok=True, doc_id=doc.doc_id, title=doc.title, number=doc.number,

@@ -1,16 +1,25 @@
-"""The SQLite store: documents, clauses, task rows and incentives, one transaction per document."""
+"""The SQLite store: documents, clauses, task rows and incentives, one transaction per document.
+
+A new KB file is built complete in a temporary file and linked into place, so two processes that open
+a new KB folder at once both end up with one file holding the schema (never a half-made one), and a
+KB file that exists but is empty or not SQLite is damage to report, never a KB to start afresh.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypeVar
 
-from kb.errors import KBVersionError
+from kb.errors import KBCorruptError, KBVersionError
 from kb.models import Amount, Clause, Document, Incentive, ParsedDocument, Target, TaskRow, Tier, Validity
 
 SCHEMA_VERSION = 1
@@ -47,8 +56,36 @@ CREATE INDEX IF NOT EXISTS unit_roles_unit ON unit_roles(unit);
 """
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB (primary codes; extended codes add high bits)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return (code & 0xFF) in _DAMAGE_CODES
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+def _reports_damage(method: _F) -> _F:
+    """A damaged page met while reading or writing becomes a KBCorruptError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise KBCorruptError(str(self.path), f"数据库页面损坏：{exc}") from exc
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 class Store:
@@ -60,7 +97,58 @@ class Store:
         self._local = threading.local()  # one connection per thread: readers never see an open write
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
-        self._check_version()
+        if not self.path.exists():
+            self._create()
+        self._check_file()
+        try:
+            self._check_version()
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            if _is_damage(exc):
+                raise KBCorruptError(str(self.path), f"数据库页面损坏：{exc}") from exc
+            raise
+
+    def _create(self) -> None:
+        """Build the schema in a private temporary file, then link it into place unless another process
+        got there first (os.link never replaces): concurrent first use sees one complete KB file."""
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA.strip().split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+                conn.execute("INSERT INTO meta VALUES ('generation', '0')")
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another process created the KB first: use theirs
+            except OSError:  # a filesystem without hard links
+                if not self.path.exists():
+                    os.replace(tmp, self.path)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+
+    def _check_file(self) -> None:
+        """An existing KB file that is empty or has no SQLite header is damage, reported by name."""
+        try:
+            with open(self.path, "rb") as fh:
+                head = fh.read(len(_SQLITE_HEADER))
+        except OSError as exc:
+            raise KBCorruptError(str(self.path), f"无法读取：{exc.strerror or exc}") from exc
+        if not head:
+            raise KBCorruptError(str(self.path), "文件为空，0 字节")
+        if head != _SQLITE_HEADER:
+            raise KBCorruptError(str(self.path), "不是 SQLite 数据库文件")
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -86,10 +174,7 @@ class Store:
             ).fetchone()
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise KBVersionError(
-                f"{self.path} 不是 policykb 知识库（{exc}）。请删除该文件后重新导入文件（policykb ingest），"
-                f"或使用 --kb 指定新的目录。"
-            ) from exc
+            raise KBCorruptError(str(self.path), str(exc)) from exc
         if has_meta:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             found = int(row[0]) if row and str(row[0]).isdigit() else (row[0] if row else None)
@@ -99,10 +184,9 @@ class Store:
                     f"请删除该目录后重新导入文件（policykb ingest），或使用 --kb 指定新的目录。"
                 )
             return
-        tables = self._conn.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
-        if tables:
-            raise KBVersionError(f"{self.path} 不是 policykb 知识库（缺少版本信息），请使用 --kb 指定新的目录。")
-        with self.transaction() as cur:
+        with self.transaction() as cur:  # an SQLite file with no tables at all (made by another tool)
+            if cur.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]:
+                raise KBVersionError(f"{self.path} 不是 policykb 知识库（缺少版本信息），请使用 --kb 指定新的目录。")
             for statement in _SCHEMA.strip().split(";"):
                 if statement.strip():
                     cur.execute(statement)
@@ -128,6 +212,7 @@ class Store:
         self._local = threading.local()
 
     # -- writing ---------------------------------------------------------------------------------
+    @_reports_damage
     def save(self, parsed: ParsedDocument, ingested_at: str) -> None:
         """Replace the document (same doc_id) with `parsed`, all or nothing."""
         doc = parsed.document
@@ -160,6 +245,7 @@ class Store:
                     cur.execute("INSERT INTO unit_roles VALUES (?,?,?,?)", (unit, "shared", c.clause_id, doc.doc_id))
             cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
 
+    @_reports_damage
     def remove(self, doc_id: str) -> bool:
         with self.transaction() as cur:
             cur.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
@@ -168,10 +254,12 @@ class Store:
         return removed
 
     # -- reading ---------------------------------------------------------------------------------
+    @_reports_damage
     def generation(self) -> int:
         """Bumped by every write: the indexes record it to detect that they are stale."""
         return int(self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()[0])
 
+    @_reports_damage
     def documents(self) -> list[Document]:
         rows = self._conn.execute(
             "SELECT doc_id, title, number, issuer, issue_date, source_path, source_format, sha256, text, validity,"
@@ -179,6 +267,7 @@ class Store:
         ).fetchall()
         return [self._document(r) for r in rows]
 
+    @_reports_damage
     def document(self, doc_id: str) -> Document | None:
         row = self._conn.execute(
             "SELECT doc_id, title, number, issuer, issue_date, source_path, source_format, sha256, text, validity,"
@@ -194,6 +283,7 @@ class Store:
             sha256=r[7], text=r[8], validity=[Validity(**v) for v in json.loads(r[9])], warnings=json.loads(r[10]),
         )
 
+    @_reports_damage
     def clauses(self, doc_id: str | None = None) -> list[Clause]:
         sql = (
             'SELECT clause_id, doc_id, label, level, kind, title, path, text, start, "end", seq, parent_id,'
@@ -214,6 +304,7 @@ class Store:
             dates=json.loads(r[15]), targets=[Target(**t) for t in json.loads(r[16])],
         )
 
+    @_reports_damage
     def task_rows(self, doc_id: str | None = None) -> list[TaskRow]:
         sql = (
             "SELECT row_id, doc_id, number, section, task, content, lead_units, responsible_units, clause_id,"
@@ -233,6 +324,7 @@ class Store:
         out.sort(key=lambda t: (t.doc_id, int(t.number) if t.number.isdigit() else 0))
         return out
 
+    @_reports_damage
     def incentives(self) -> list[Incentive]:
         out = []
         for (data,) in self._conn.execute("SELECT data FROM incentives").fetchall():
@@ -241,10 +333,12 @@ class Store:
             out.append(Incentive(**raw))
         return out
 
+    @_reports_damage
     def unit_roles(self) -> list[tuple[str, str, str, str]]:
         """(unit, role, clause_id, doc_id) for every unit named in a clause or row."""
         return [tuple(r) for r in self._conn.execute("SELECT unit, role, clause_id, doc_id FROM unit_roles")]
 
+    @_reports_damage
     def counts(self, doc_id: str) -> tuple[int, int]:
         clauses = self._conn.execute("SELECT count(*) FROM clauses WHERE doc_id = ?", (doc_id,)).fetchone()[0]
         rows = self._conn.execute("SELECT count(*) FROM task_rows WHERE doc_id = ?", (doc_id,)).fetchone()[0]
