@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from ui_fixtures import CHROMIUM, CHROMIUM_ARGS, chromium_missing_reason, free_port, running_server
+from ui_fixtures import (
+    chromium_missing_reason,
+    free_port,
+    launched_chromium,
+    running_server,
+)
 
 from kb.library import Library
 
@@ -49,12 +54,8 @@ async function attempt(name, url, options) {
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with launched_chromium() as instance:
         yield instance
-        instance.close()
 
 
 def _serve_page(html: str) -> tuple[str, http.server.ThreadingHTTPServer]:

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 from ui_fixtures import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     QUESTION,
     SCREENSHOTS,
     chromium_missing_reason,
+    launched_chromium,
     running_server,
 )
 
@@ -39,12 +38,8 @@ UPLOAD_DOC = """关于支持窗口服务数字化的通知
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    with launched_chromium() as instance:
         yield instance
-        instance.close()
 
 
 @pytest.fixture(scope="module")

@@ -84,3 +84,16 @@ def chromium_missing_reason() -> str | None:
 def copy_kb(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, symlinks=True)
     return target
+
+
+@contextmanager
+def launched_chromium() -> Iterator[object]:
+    """Debian's chromium, headless, through Playwright (no browser download); closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield instance
+        finally:
+            instance.close()
