@@ -31,6 +31,24 @@ def cn_to_int(text: str) -> int | None:
     return total + current
 
 
+def int_to_cn(number: int) -> str:
+    """12 -> 十二, 20 -> 二十, 105 -> 一百零五: the inverse of cn_to_int for ordinals up to 999."""
+    digits = "零一二三四五六七八九"
+    if number <= 0:
+        return str(number)
+    hundreds, rest = divmod(number, 100)
+    tens, ones = divmod(rest, 10)
+    out = ""
+    if hundreds:
+        out += digits[hundreds] + "百"
+        if rest and tens == 0:
+            out += "零"
+    if tens:
+        out += ("" if tens == 1 and not hundreds else digits[tens]) + "十"
+    if ones:
+        out += digits[ones]
+    return out
+
 
 @dataclass(frozen=True)
 class Marker:
@@ -81,6 +99,19 @@ def marker_at(text: str, pos: int) -> Marker | None:
             continue
         return Marker(style, number, pos, m.end(), token, strong)
     return None
+
+
+def next_token(marker: Marker) -> str | None:
+    """How the next marker of the same sequence is written (第二条 after 第一条), for strong styles only."""
+    nxt = int_to_cn(marker.number + 1)
+    return {"chapter": f"第{nxt}章", "section": f"第{nxt}节", "article": f"第{nxt}条",
+            "paren_cn": f"（{nxt}）"}.get(marker.style)
+
+
+# words that make a following 第X条 a cross-reference, not the start of an article
+REFERENCE_BEFORE = ("本办法", "本细则", "本规定", "本条例", "本规则", "本措施", "本方案", "本意见", "本决定",
+                    "依照", "按照", "根据", "依据", "违反", "适用", "前款", "本条", "和", "或", "或者", "及", "、", "至")
+REFERENCE_AFTER = re.compile(rf"规定|第[{_CN}]+[款项]|的规定|之规定|所列|所述|[、和或至及]第")
 
 
 # where an inline marker may begin inside a flattened line

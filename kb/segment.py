@@ -11,10 +11,13 @@ import re
 from dataclasses import dataclass, field
 
 from kb.models import BODY, HEADING, PREAMBLE, TABLE_ROW, TASK_ROW
-from kb.numbering import INLINE_MARKER, Marker, marker_at
+from kb.numbering import INLINE_MARKER, REFERENCE_AFTER, REFERENCE_BEFORE, Marker, marker_at, next_token
 
 _SENTENCE_END = "。；：！？〕）”"
 _FLAT_LINE = 1500  # a line this long is a flattened page: look for markers inside it
+_FLAT_SHORT = 80  # in a document of at most _FLAT_FEW_LINES lines, a line this long is a flattened page too
+_FLAT_FEW_LINES = 5
+_STRONG_INLINE = ("chapter", "section", "article")
 _ATTACHMENT = re.compile(r"附件\s*(\d*)\s*[：:]?\s*$|附件\s*(\d+)\s*[：:]?\s*([^。；：\t]{2,60})$")
 _TASK_COLS = {
     "number": ("序号", "编号"),
@@ -124,24 +127,45 @@ class _Numbering:
         return "".join(tokens)
 
 
-def _find_markers(text: str, line: _Line, numbering: _Numbering) -> list[tuple[Marker, int]]:
-    """Accepted markers in one line with their depth: at its start, and inside a flattened page."""
+def _is_reference(text: str, marker: Marker) -> bool:
+    """第五条 in "依照本办法第五条规定" cites an article; it does not start one."""
+    before = text[max(0, marker.start - 4) : marker.start]
+    return before.endswith(REFERENCE_BEFORE) or bool(REFERENCE_AFTER.match(text, marker.end))
+
+
+def _continues_later(text: str, marker: Marker, end: int) -> bool:
+    """A strong marker numbered 1 opens a sequence when its number 2 follows in the same run."""
+    token = next_token(marker)
+    return bool(token) and text.find(token, marker.end, end) != -1
+
+
+def _find_markers(text: str, line: _Line, numbering: _Numbering, flat: bool) -> list[tuple[Marker, int]]:
+    """Accepted markers in one line with their depth: at its start, and inside it.
+
+    Inside a flattened page (`flat`) every style is looked for and accepted when it continues a
+    sequence; inside an ordinary paragraph only 第X章/节/条 after a sentence end ("……。第八条……").
+    """
     found: list[tuple[Marker, int]] = []
     first = marker_at(text, line.start)
     if first and first.end <= line.end and numbering.accepts(first, line_start=True, near_previous=False, after_stop=True):
         found.append((first, numbering.push(first)))
-    if len(line.text) < _FLAT_LINE:
-        return found
     last_end = found[-1][0].end if found else line.start
     for m in INLINE_MARKER.finditer(text, line.start + 1, line.end):
         if found and m.start() < found[-1][0].end:
+            continue
+        if not flat and not m.group().startswith("第"):
             continue
         marker = marker_at(text, m.start())
         if marker is None:
             continue
         after_stop = text[m.start() - 1] in _SENTENCE_END
+        if not flat and (not after_stop or marker.style not in _STRONG_INLINE):
+            continue
+        if marker.style in _STRONG_INLINE and _is_reference(text, marker):
+            continue
         near_previous = bool(found) and m.start() - last_end <= 40
-        if numbering.accepts(marker, line_start=False, near_previous=near_previous, after_stop=after_stop):
+        opens = marker.number == 1 and marker.strong and _continues_later(text, marker, line.end)
+        if numbering.accepts(marker, line_start=False, near_previous=near_previous or opens, after_stop=after_stop):
             found.append((marker, numbering.push(marker)))
             last_end = marker.end
     return found
@@ -155,6 +179,7 @@ def _new(segments: list[Segment], seg: Segment) -> int:
 def segment(text: str) -> list[Segment]:
     """The clause tree of a document, in reading order (parents before children)."""
     lines = _lines(text)
+    few_lines = len(lines) <= _FLAT_FEW_LINES
     segments: list[Segment] = []
     numbering = _Numbering()
     heads: list[int] = []  # segments open at each depth (attachment heading first, when in one)
@@ -216,7 +241,8 @@ def segment(text: str) -> list[Segment]:
             continue
         table_header, table_section = {}, ""
 
-        markers = _find_markers(text, line, numbering)
+        flat = len(line.text) >= _FLAT_LINE or (few_lines and len(line.text) >= _FLAT_SHORT)
+        markers = _find_markers(text, line, numbering, flat)
         if not markers:
             closes_bracket = bool(prev_line) and prev_line.text.endswith(("〕", "）")) and "单位" in prev_line.text[-300:]
             in_preamble = all(s.kind == PREAMBLE for s in segments)

@@ -1,0 +1,45 @@
+"""Numbering written inline: 第X章/第X条 after a sentence end or a title, in flattened and line-based text."""
+
+from __future__ import annotations
+
+from kb.normalize import normalize
+from kb.numbering import cn_to_int, int_to_cn
+from kb.segment import segment
+
+
+def _labels(text: str) -> list[str]:
+    return [s.label for s in segment(normalize(text))]
+
+
+def test_int_to_cn_inverts_cn_to_int():
+    assert [int_to_cn(n) for n in (1, 10, 12, 20, 105, 110)] == ["一", "十", "十二", "二十", "一百零五", "一百一十"]
+    assert all(cn_to_int(int_to_cn(n)) == n for n in range(1, 300))
+
+
+def test_short_flattened_page_with_chapters_after_a_title():
+    # a cover notice, its signature, the policy title, then 第一章 with no sentence end before it
+    page = ("各县（市、区）人民政府：《某市奖励办法》已经市政府同意，现印发给你们。某市人民政府办公室2022年9月15日"
+            "某市奖励办法第一章　总则第一条为激励运动员，制定本办法。第二条本办法适用于运动员。"
+            "第二章　奖励第三条获得金牌的，给予奖励。第四条依照本办法第三条规定发放。")
+    assert _labels(page) == ["前言1", "第一章", "第一条", "第二条", "第二章", "第三条", "第四条"]
+
+
+def test_cross_reference_is_not_an_article():
+    page = "各有关单位：现将某办法印发给你们，请认真贯彻执行。某办法第一条为规范管理，制定本办法。第二条违反本办法第一条的，予以纠正；按照第三条规定处理。第三条本办法自公布之日起施行。"
+    assert _labels(page) == ["前言1", "第一条", "第二条", "第三条"]
+
+
+def test_short_flattened_page_with_parts_after_full_stops():
+    page = ("各区市县人民政府：为加强管理，现就有关事项通知如下。一、规范编制计划加强年度供应管控。"
+            "二、严格供应程序土地统一管理。（一）出让程序为：编制方案。（二）划拨程序为：报批。三、强化监管各地要加强巡查。")
+    assert _labels(page) == ["前言1", "一", "二", "二（一）", "二（二）", "三"]
+
+
+def test_article_glued_to_the_paragraph_before_in_line_based_text():
+    text = "第七条 单位应当建立制度。\n第八条 单位应当开展培训。第九条 单位应当定期检查。\n第十条 本细则自印发之日起施行。"
+    assert _labels(text) == ["第七条", "第八条", "第九条", "第十条"]
+
+
+def test_stray_number_inside_a_paragraph_does_not_start_a_clause():
+    text = "一、总体要求\n坚持统一、规范的原则。2.5万元以内的，按1.比例执行。\n二、措施\n1.第一项。"
+    assert _labels(text) == ["一", "二", "二1"]
