@@ -179,6 +179,7 @@ class Store:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             found = int(row[0]) if row and str(row[0]).isdigit() else (row[0] if row else None)
             if found != SCHEMA_VERSION:
+                self._raise_if_damaged()  # a damaged meta page reads as a missing or odd version
                 raise KBVersionError(
                     f"知识库 {self.path} 的数据格式版本为 {found}，本程序需要版本 {SCHEMA_VERSION}。"
                     f"请删除该目录后重新导入文件（policykb ingest），或使用 --kb 指定新的目录。"
@@ -186,12 +187,23 @@ class Store:
             return
         with self.transaction() as cur:  # an SQLite file with no tables at all (made by another tool)
             if cur.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]:
+                self._raise_if_damaged()
                 raise KBVersionError(f"{self.path} 不是 policykb 知识库（缺少版本信息），请使用 --kb 指定新的目录。")
             for statement in _SCHEMA.strip().split(";"):
                 if statement.strip():
                     cur.execute(statement)
             cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             cur.execute("INSERT INTO meta VALUES ('generation', '0')")
+
+    def _raise_if_damaged(self) -> None:
+        """Run SQLite's own check (only on the error path: it reads the whole file)."""
+        try:
+            rows = [r[0] for r in self._conn.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            rows = [str(exc)]
+        if rows != ["ok"]:
+            detail = " ".join(r.replace("\n", " ") for r in rows if not r.startswith("***"))
+            raise KBCorruptError(str(self.path), f"数据库页面损坏：{detail[:200]}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Cursor]:

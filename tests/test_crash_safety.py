@@ -428,3 +428,79 @@ def test_unreadable_manifest_is_rebuilt(kb_dir: Path, baseline: dict) -> None:
     assert answer.answer == baseline["answer"]
     assert current_version(root) != old
     assert_index_current(kb_dir)
+
+
+# ------------------------------------------------------------------- damage and first use (issue 13)
+
+
+def test_empty_kb_file_is_reported_never_refilled_from_the_bundled_corpus(tmp_path: Path) -> None:
+    """A 0-byte kb.sqlite was silently rebuilt from the bundled corpus, the rest of the KB gone."""
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "kb.sqlite").write_bytes(b"")
+    (kb / "uploads").mkdir()
+    for command in (["ask", QUESTION], ["docs"], ["ingest", str(GANZHOU_TXT)]):
+        proc = subprocess.run([*policykb_cmd(), *command, "--kb", str(kb)], capture_output=True, text=True,
+                              timeout=300, cwd=REPO)
+        assert proc.returncode != 0, command
+        assert "知识库文件已损坏" in proc.stderr and str(kb / "kb.sqlite") in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert (kb / "kb.sqlite").stat().st_size == 0  # left for the user to restore, not replaced
+    assert sorted(p.name for p in kb.iterdir()) == ["kb.sqlite", "uploads"]
+
+
+def test_damaged_page_gives_a_chinese_error_from_every_command(kb_dir: Path) -> None:
+    path = kb_dir / "kb.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    for first in range(3 * page, len(data), 2 * page):
+        data[first + 8 : first + 200] = b"Z" * 192
+    path.write_bytes(bytes(data))
+    for command in (["ask", QUESTION], ["docs"], ["search", "大数据"]):
+        result = CliRunner().invoke(cli, [*command, "--kb", str(kb_dir)])
+        assert result.exit_code != 0, command
+        assert "知识库文件已损坏" in result.stderr and "kb.sqlite" in result.stderr, result.stderr
+        assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+
+
+def test_two_ingests_on_a_new_kb_folder_both_succeed(tmp_path: Path) -> None:
+    """Two `policykb ingest` on a new KB folder failed in 2 of 26 rounds (UNIQUE constraint failed: meta.key)."""
+    docs = []
+    for i in range(2):
+        doc = tmp_path / f"doc{i}.txt"
+        doc.write_text(f"关于测试第{i}号的通知\n一、由市测试局牵头，负责第{i}项工作。\n二、本通知自印发之日起施行。\n",
+                       encoding="utf-8")
+        docs.append(doc)
+    kb = tmp_path / "kb"
+    procs = [start(["ingest", str(doc), "--kb", str(kb)]) for doc in docs]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+        assert "UNIQUE" not in err and "Traceback" not in err
+    library = Library(kb)
+    assert len(library.documents()) == 2
+
+
+@pytest.mark.parametrize("damage", ["shuffle-ids", "flip-vectors"])
+def test_same_size_index_damage_is_detected_and_rebuilt(kb_dir: Path, baseline: dict, damage: str) -> None:
+    """A shuffled ids.json or flipped vector bytes kept every size: the control question came back 未找到."""
+    root = index_root(kb_dir)
+    old = current_version(root)
+    if damage == "shuffle-ids":
+        path = old / "ids.json"
+        ids = json.loads(path.read_text(encoding="utf-8"))
+        random.Random(3).shuffle(ids)
+        path.write_text(json.dumps(ids, ensure_ascii=False), encoding="utf-8")
+    else:
+        path = old / "vectors.npy"
+        data = bytearray(path.read_bytes())
+        for i in range(256, len(data), 5):
+            data[i] ^= 0xFF
+        path.write_bytes(bytes(data))
+    answer = Answerer(Library(kb_dir)).ask(QUESTION)
+    assert answer.found and answer.answer == baseline["answer"]
+    new = current_version(root)
+    assert new is not None and new.name != old.name  # rebuilt, never served as it was
+    assert_index_current(kb_dir)

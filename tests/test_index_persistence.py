@@ -399,3 +399,59 @@ def test_index_copied_from_another_store_of_the_same_generation_is_stale(tmp_pat
     hits = Retriever(second).search("养老服务设施运营补贴", k=3)
     assert hits and all(c.doc_id == second.documents()[0].doc_id for c, _ in hits)
     assert any("养老服务设施" in c.text for c, _ in hits)
+
+
+# --------------------------------------------------------------------------- checksums (issue 13)
+
+
+def test_manifest_records_a_checksum_of_every_file(tmp_path: Path) -> None:
+    build(tmp_path)
+    version = current_version(tmp_path)
+    checksums = json.loads((version / "manifest.json").read_text())["checksums"]
+    files = {p.name for p in version.iterdir() if p.name != "manifest.json"}
+    assert set(checksums) == files and {"ids.json", "vectors.npy", "bm25.json"} <= files
+    for name, digest in checksums.items():
+        assert hashlib.sha256((version / name).read_bytes()).hexdigest() == digest
+
+
+def test_shuffled_ids_of_the_same_size_are_detected(tmp_path: Path) -> None:
+    """A same-size damage (ids.json shuffled) passed every size check before: answers went wrong in silence."""
+    from indexing.store import DamagedIndexError
+
+    build(tmp_path)
+    path = current_version(tmp_path) / "ids.json"
+    ids = json.loads(path.read_text())
+    shuffled = ids[1:] + ids[:1]
+    path.write_text(json.dumps(shuffled, ensure_ascii=False))
+    assert len(path.read_bytes()) == len(json.dumps(ids, ensure_ascii=False).encode())
+    with pytest.raises(DamagedIndexError, match="ids.json"):
+        load(tmp_path)
+    assert current_version(tmp_path) is not None  # the embedding cache of that version stays usable
+
+
+def test_flipped_vector_bytes_are_detected_and_not_reused(tmp_path: Path) -> None:
+    from indexing.store import DamagedIndexError
+
+    build(tmp_path)
+    path = current_version(tmp_path) / "vectors.npy"
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) - 256, len(data), 3):
+        data[i] ^= 0x55
+    path.write_bytes(bytes(data))
+    with pytest.raises(DamagedIndexError, match="vectors.npy"):
+        load(tmp_path)
+    assert current_version(tmp_path) is None  # moved aside: a rebuild re-embeds instead of copying damage
+    emb = FakeEmbedder()
+    rebuilt = build(tmp_path, emb=emb)
+    assert len(emb.embedded) == len(CLAUSES)
+    assert as_tuples(load(tmp_path).search("赣州链", k=3)) == as_tuples(rebuilt.search("赣州链", k=3))
+
+
+def test_index_without_checksums_is_stale(tmp_path: Path) -> None:
+    build(tmp_path)
+    path = current_version(tmp_path) / "manifest.json"
+    data = json.loads(path.read_text())
+    del data["checksums"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(StaleIndexError, match="checksums"):
+        load(tmp_path)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 
-from kb.errors import KBVersionError
+from kb.errors import KBCorruptError, KBVersionError
 from kb.library import Library
 from kb.parse import parse_text
 from kb.store import Store
@@ -102,3 +107,77 @@ def test_readers_never_see_an_open_write(tmp_path, ganzhou_txt):
         reader.join()
     assert seen == [0]
     assert len(lib.store.documents()) == 1
+
+
+# ------------------------------------------------------------------ first use and damage (issue 13)
+
+REPO = Path(__file__).resolve().parents[1]
+_OPEN_AT = """
+import sys, time
+from kb.store import Store
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+store = Store(sys.argv[1])
+print(store.generation())
+"""
+
+
+def test_concurrent_first_use_creates_one_kb(tmp_path):
+    """Three real processes open one new KB file at the same instant, ten times over. Before the file was
+    built aside and linked into place, 19 of 20 such rounds failed with UNIQUE constraint failed: meta.key."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for round_ in range(10):
+        path = tmp_path / f"kb{round_}" / "kb.sqlite"
+        path.parent.mkdir()
+        start = time.time() + 0.8
+        procs = [
+            subprocess.Popen([sys.executable, "-c", _OPEN_AT, str(path), str(start)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        results = [(p.communicate(timeout=120), p.returncode) for p in procs]
+        for (out, err), code in results:
+            assert code == 0, err
+            assert out.strip() == "0"
+        with sqlite3.connect(path) as conn:
+            assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+        assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("kb.sqlite")) == []
+
+
+def test_empty_kb_file_is_reported_and_left_alone(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    path.write_bytes(b"")
+    with pytest.raises(KBCorruptError, match="知识库文件已损坏") as info:
+        Store(path)
+    assert str(path) in str(info.value) and "0 字节" in str(info.value)
+    assert path.stat().st_size == 0  # never silently replaced by a fresh KB
+
+
+def test_kb_file_that_is_not_sqlite_is_reported(tmp_path):
+    path = tmp_path / "kb.sqlite"
+    path.write_bytes(b"not a database at all " * 100)
+    with pytest.raises(KBCorruptError, match="不是 SQLite"):
+        Store(path)
+
+
+def _damage_pages(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    data = bytearray(path.read_bytes())
+    for first in range(2 * page, len(data), 2 * page):  # every other page from the third on
+        data[first + 8 : first + 200] = b"Z" * 192
+    path.write_bytes(bytes(data))
+
+
+def test_damaged_page_gives_a_chinese_error_not_a_database_error(tmp_path, ganzhou_txt):
+    lib = _lib(tmp_path / "kb")
+    assert lib.ingest([ganzhou_txt])[0].ok
+    lib.store.close()
+    _damage_pages(tmp_path / "kb" / "kb.sqlite")
+    with pytest.raises(KBCorruptError) as info:
+        _lib(tmp_path / "kb")
+    message = str(info.value)
+    assert "知识库文件已损坏" in message and "kb.sqlite" in message and "页面损坏" in message
+    assert "DatabaseError" not in message
