@@ -233,33 +233,29 @@ def glyph_text_docx(d: Path) -> Path:
         for _ in range(60)
     )
     xml = f'<?xml version="1.0" encoding="UTF-8"?><w:document {w}><w:body>{paras}</w:body></w:document>'
-    p = d / "glyph_text.docx"
-    p.write_bytes(_docx(xml.encode("utf-8")))
+    return _write(d, "glyph_text.docx", _docx(xml.encode("utf-8")))
+
+
+def _write(d: Path, name: str, data: bytes) -> Path:
+    p = d / name
+    p.write_bytes(data)
     return p
 
 
 def one_byte(d: Path) -> Path:
-    p = d / "one_byte.txt"
-    p.write_bytes(b"a")
-    return p
+    return _write(d, "one_byte.txt", b"a")
 
 
 def few_words(d: Path) -> Path:
-    p = d / "few_words.txt"
-    p.write_text("通知\n", encoding="utf-8")
-    return p
+    return _write(d, "few_words.txt", "通知\n".encode())
 
 
 def empty_file(d: Path) -> Path:
-    p = d / "empty.txt"
-    p.write_bytes(b"")
-    return p
+    return _write(d, "empty.txt", b"")
 
 
 def random_bytes_txt(d: Path) -> Path:
-    p = d / "random_bytes.txt"
-    p.write_bytes(random.Random(1).randbytes(64 * 1024))
-    return p
+    return _write(d, "random_bytes.txt", random.Random(1).randbytes(64 * 1024))
 
 
 def oversize_sparse(d: Path) -> Path:
