@@ -265,7 +265,8 @@ class Parser:
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             env.setdefault(var, "1")  # thread arenas would eat the address-space limit
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "kb.sandbox", str(self.limits.cpu_seconds), str(self.limits.memory_mb)],
+            [sys.executable, "-m", "kb.sandbox", str(self.limits.cpu_seconds), str(self.limits.memory_mb),
+             str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
         )
         return self._proc
@@ -379,9 +380,25 @@ def _arm_cpu(cpu_seconds: int) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def worker_main(cpu_seconds: int, memory_mb: int) -> int:
+def _die_with_parent() -> None:
+    """On Linux, end the worker when the process that started it dies (a killed `policykb ingest` must not
+    leave a parse burning CPU until its limit)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+
+
+def worker_main(cpu_seconds: int, memory_mb: int, parent: int | None = None) -> int:
     """Serve parse requests on stdin until EOF; replies go to the original stdout, which nothing
     else may write to (stray prints of a library go to stderr)."""
+    _die_with_parent()
+    if parent is not None and os.getppid() != parent:  # the parent died before the signal was armed
+        return 0
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     out_fd = os.dup(1)
     os.dup2(2, 1)
@@ -416,4 +433,4 @@ def worker_main(cpu_seconds: int, memory_mb: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main(int(sys.argv[1]), int(sys.argv[2])))
+    sys.exit(worker_main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None))

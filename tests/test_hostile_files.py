@@ -221,3 +221,41 @@ def test_cheap_hostile_corpus_in_one_call(tmp_path: Path) -> None:
         else:
             assert report.ok or str(path) in report.error, (case.name, report.error)
     assert len(library.documents()) == sum(r.ok for r in reports) >= 1
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux-only")
+def test_a_killed_ingest_leaves_no_worker_behind(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    slow = hc.latin_pdf(tmp_path, 1000, "thousand_pages.pdf")
+    code = ("import sys; from kb.library import Library; from kb.sandbox import ParseLimits; "
+            "Library(sys.argv[1], limits=ParseLimits(cpu_seconds=60)).ingest([sys.argv[2]])")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "kb"), str(slow)], cwd=REPO,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)))
+    workers: list[int] = []
+    for _ in range(600):
+        workers = _children(proc.pid)
+        if workers or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert workers, "the ingest never started its worker"
+    os.kill(proc.pid, signal.SIGKILL)  # our own child, by pid
+    proc.wait(timeout=60)
+    for _ in range(200):
+        if not any(_running(w) for w in workers):
+            break
+        time.sleep(0.05)
+    assert not any(_running(w) for w in workers)
