@@ -18,7 +18,9 @@
   test documents; a run that includes test documents returns 1 when a figure is below its floor. Keys this
   runner does not know (older floors) are skipped.
 - Output: tables on stdout; ``eval/results/failures_<split>.jsonl`` for each document split evaluated (developers
-  read only failures_dev.jsonl); ``--write`` also writes ``eval/results/eval_<split>.json`` and ``.md``.
+  read only failures_dev.jsonl; a dev answer that cites a test document has its text withheld there);
+  ``--write`` also writes ``eval/results/eval_<split>.json`` and ``.md`` (split all: eval_all, eval_dev and
+  eval_test from the one run).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from eval.common import (
     first_sentence,
     fmt,
     gold_rank,
+    held_out_stems,
     item_share,
     load_gold,
     machine_facts,
@@ -262,7 +265,8 @@ def group_metrics(records: Sequence[Record]) -> dict[str, dict]:
 # ----------------------------------------------------------------------------------------------- floors
 
 
-def load_floors(path: Path = FLOORS_FILE) -> dict:
+def load_floors(path: Path | None = None) -> dict:
+    path = path or FLOORS_FILE
     if not path.is_file():
         return {}
     return json.loads(path.read_text(encoding="utf-8"))
@@ -411,19 +415,33 @@ def failure_kinds(r: Record) -> list[str]:
     return kinds
 
 
+def _held_out_text(r: Record) -> str:
+    """The held-out documents a dev question's answer cites ("" when none): their text stays out of failures_dev."""
+    if r.split != "dev":
+        return ""
+    stems = sorted({c.split(" ", 1)[0] for c in r.citations} & held_out_stems())
+    return ", ".join(stems)
+
+
 def failure_lines(records: Sequence[Record]) -> list[dict]:
+    """One line per failed question. A dev question answered from a test document gets its answer text
+    withheld (the stems and labels stay), so reading failures_dev never shows a held-out document's text."""
     out = []
     for r in records:
         kinds = failure_kinds(r)
         if set(kinds) <= {"answer_type_mismatch"}:  # another type label on a right answer is no failure
             continue
+        held_out = _held_out_text(r)
+        answer = f"[answer withheld: it cites held-out test documents {held_out}]" if held_out else r.answer
+        if held_out:
+            kinds.append("cites_test_document")
         out.append({
             "id": r.id, "set": r.set, "split": r.split, "doc": r.doc, "answer_type": r.answer_type,
             "intent": r.intent, "user": r.user, "answerable": r.answerable, "computed": r.computed,
             "failures": kinds, "question": r.question, "expected": r.expect, "gold_items": r.gold_items,
             "item_share": r.item_share, "gold_quotes": r.gold_quotes,
-            "found": r.found, "got_answer_type": r.got_answer_type, "got_intent": r.got_intent, "answer": r.answer,
-            "first_sentence": first_sentence(r.answer),
+            "found": r.found, "got_answer_type": r.got_answer_type, "got_intent": r.got_intent, "answer": answer,
+            "first_sentence": "" if held_out else first_sentence(r.answer),
             "citations": r.citations, "citation_rank": r.citation_rank,
             "retrieval_rank": r.retrieval_rank, "retrieval_top": r.retrieval_top,
             "latency_ms": round(r.latency_ms, 1), "error": r.error,
@@ -491,14 +509,18 @@ def main(
         print(f"{len(failures)} failed questions on {s} documents -> {fail_path.relative_to(root)}")
     command = f"python -m eval.run_eval --split {split} --write" + ("" if retrieval else " --no-retrieval")
     if write:
-        data = {"command": command, "info": info, "groups": groups, "gap": result["gap"]}
-        _write_json(RESULTS_DIR / f"eval_{split}.json", data)
-        (RESULTS_DIR / f"eval_{split}.md").write_text(
-            md + f"\nMade by `{command}` on {info['date']} "
-            f"({info['machine'].get('cpus')} cores, load average {info['machine'].get('loadavg_at_start')}).\n",
-            encoding="utf-8",
-        )
-        print(f"wrote eval/results/eval_{split}.json and .md")
+        # split all also writes the per-split files from the same run, so one run refreshes every result file
+        outputs = {split: groups} if split != "all" else {"all": groups, **{s: {s: groups[s]} for s in groups}}
+        made = f"({info['machine'].get('cpus')} cores, load average {info['machine'].get('loadavg_at_start')})"
+        for name, sub in outputs.items():
+            data = {"command": command, "info": info, "groups": sub, "gap": gap(sub)}
+            _write_json(RESULTS_DIR / f"eval_{name}.json", data)
+            (RESULTS_DIR / f"eval_{name}.md").write_text(
+                (md if sub is groups else report_markdown(sub, name, info))
+                + f"\nMade by `{command}` on {info['date']} {made}.\n",
+                encoding="utf-8",
+            )
+            print(f"wrote eval/results/eval_{name}.json and .md")
     if write_floors:
         if "test" not in groups:
             print("--write-floors needs test documents' questions (split test or all, bulk_test.jsonl)", file=sys.stderr)

@@ -213,3 +213,15 @@ def test_dev_bulk_gold_quotes_and_items_stand_in_their_documents() -> None:
             assert canon(s) in texts[r["doc"]], (r["id"], s)
         assert bool(r["gold_quotes"]) == r["answerable"], r["id"]
         assert r["expect"] or r["gold_items"] or not r["answerable"], r["id"]
+
+
+def test_failures_of_dev_questions_never_show_a_test_documents_text() -> None:
+    from eval.run_eval import failure_lines
+
+    test_stem = sorted(held_out_stems())[0]
+    leaked = _rec(found=True, right=False, answer="某条款原文……[1]", citations=[f"{test_stem} 三（二）", "guangan36_02 前言1"])
+    own = _rec(found=True, right=False, answer="按该条款，运动员给予500元。[1]", citations=["guangan36_02 前言1"])
+    a, b = failure_lines([leaked, own])
+    assert "原文" not in a["answer"] and test_stem in a["answer"] and not a["first_sentence"]
+    assert "cites_test_document" in a["failures"] and a["citations"] == leaked.citations
+    assert b["answer"] == own.answer
