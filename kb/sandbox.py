@@ -70,7 +70,7 @@ class ParseLimits:
         return cls(
             cpu_seconds=max(1, int(env.get("POLICYKB_PARSE_CPU_SECONDS") or DEFAULT_CPU_SECONDS)),
             memory_mb=max(64, int(env.get("POLICYKB_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)),
-            isolate=env.get("POLICYKB_PARSE_IN_PROCESS", "") not in ("1", "true", "yes"),
+            isolate=env.get("POLICYKB_PARSE_IN_PROCESS", "") not in ("1", "true", "yes") and os.name == "posix",
         )
 
 
