@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+from kb.figures import CN_NUMERAL, cn_number
 from kb.models import Amount, Incentive, Tier
 
-_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+# Arabic figures, or Chinese numerals read by cn2an ("五十万元", "一点五亿元"); the magnitude word stays apart
+_NUM = (rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?|(?<![零〇一二两三四五六七八九十百千数几上近余多第]){CN_NUMERAL}"
+        rf"(?=\s*(?:千万|百万|十万|万|亿|千)?元))")
 _SCALE = {"": 1.0, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8}
 MONEY = re.compile(rf"({_NUM})(?:\s*[—\-~至到]\s*({_NUM}))?\s*(千万|百万|十万|万|亿|千)?元")
 PERCENT = re.compile(rf"({_NUM})(?:\s*[—\-~至到]\s*({_NUM}))?\s*%")
@@ -18,7 +21,9 @@ PAYER = re.compile(r"[^，。；]*(?:财政|资金)[^，。；]*(?:承担|兑现
 
 
 def to_yuan(number: str, scale: str | None) -> float:
-    return float(number.replace(",", "")) * _SCALE.get(scale or "", 1.0)
+    """"50", "万" -> 500000.0; Chinese numerals too ("十二", "亿" -> 1.2e9)."""
+    value = cn_number(number.replace(",", ""))
+    return (value or 0.0) * _SCALE.get(scale or "", 1.0)
 
 
 def find_amounts(text: str, offset: int = 0) -> list[Amount]:

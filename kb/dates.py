@@ -1,20 +1,33 @@
-"""Dates, validity periods and dated targets in policy text."""
+"""Dates, validity periods and dated targets in policy text.
+
+Every scan here is linear in its input: text is cut into sentences at 。；and newlines once, and each
+sentence is matched with bounded patterns (an unanchored ``[^。；]*X[^。；]*`` re-scans a long run from
+every position: one 240K-character line took 46 s).
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, timedelta
 
+from kb.figures import cn_number
 from kb.models import Target, Validity
-from kb.numbering import cn_to_int
 
+_CN_DIGIT = "〇零一二三四五六七八九十两"
+_Y = rf"(\d{{4}}|[{_CN_DIGIT}]{{4}})"
+_MD = rf"(\d{{1,2}}|[{_CN_DIGIT}]{{1,3}})"
 DATE = re.compile(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?")
+#: a full date in Arabic or Chinese numerals: 2024年2月1日, 二〇二五年十二月三十一日
+FULL_DATE = re.compile(rf"{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日")
 PERIOD = re.compile(r"(\d{4})\s*[—\-~至到－]+\s*(\d{4})年")
-_VALIDITY = re.compile(r"[^。；\n]*(?:有效期|施行|执行|实施期限)[^。；\n]*[。；]?")
+_SENTENCE = re.compile(r"[^。；\n]+[。；]?")
+_KEYS = ("有效期", "施行", "执行", "实施", "生效", "实施期限")
 _YEARS = re.compile(r"有效期(?:为|暂定为?|是)?\s*([一二两三四五六七八九十\d]+)\s*年")
-_UNTIL = re.compile(r"有效期至\s*(\d{4})年(\d{1,2})月(\d{1,2})日")
-_FROM = re.compile(r"自\s*(\d{4})年(\d{1,2})月(\d{1,2})日(?:起)?(?:施行|执行|实施|生效)")
-_TARGET = re.compile(r"(?:到|至|力争到|力争至)\s*(\d{4})年(?:底|末)?")
+#: "自公布之日起施行": the start is the document's own issue date
+_FROM_ISSUE = re.compile(r"(?:自|从|于)?(?:本(?:办法|方案|意见|通知|细则|规定|措施|政策|文件))?"
+                         r"(?:印发|发布|公布|颁布|下发|签发|公告|发文)之日起")
+#: a statement of when the document starts to apply: 自2024年2月1日起施行, 从…起实施, 于…起执行
+_STARTS = re.compile(r"(?:自|从|于)[^，。；]{0,30}?起?(?:施行|执行|实施|生效)")
 
 
 def iso(year: int, month: int = 1, day: int = 1) -> str | None:
@@ -22,6 +35,21 @@ def iso(year: int, month: int = 1, day: int = 1) -> str | None:
         return date(year, month, day).isoformat()
     except ValueError:
         return None
+
+
+def _num(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if len(text) == 4 and all(ch in "〇零一二三四五六七八九" for ch in text):  # 二〇二五: digit by digit
+        return int("".join(str("〇一二三四五六七八九".index(ch.replace("零", "〇"))) for ch in text))
+    value = cn_number(text)
+    return int(value) if value is not None and value == int(value) else None
+
+
+def date_of(m: re.Match[str]) -> str | None:
+    """ISO date of a FULL_DATE match."""
+    y, mo, d = (_num(g) for g in m.groups())
+    return iso(y, mo, d) if y and mo and d else None
 
 
 def find_dates(text: str) -> list[str]:
@@ -42,34 +70,62 @@ def _add_years(start: date, years: int) -> date:
         return start.replace(year=start.year + years, day=28)
 
 
-def find_validity(text: str, issue_date: str | None) -> list[Validity]:
-    """Validity statements: 有效期为两年（2022—2023年）, 自…起施行，有效期N年, 有效期至…."""
-    out: list[Validity] = []
-    for m in _VALIDITY.finditer(text):
-        sentence = m.group(0).strip()
-        if "有效期" not in sentence and "实施期限" not in sentence:
+def _span(sentence: str, issue_date: str | None) -> tuple[str | None, str | None]:
+    """(start, end) a validity sentence states, in ISO dates."""
+    start = end = None
+    period = PERIOD.search(sentence)
+    if period:
+        start, end = iso(int(period.group(1))), iso(int(period.group(2)), 12, 31)
+    dates = [(m, date_of(m)) for m in FULL_DATE.finditer(sentence)]
+    for m, day in dates:
+        if not day:
             continue
-        scope = "政策措施" if "政策措施" in sentence else ("全文" if "本" in sentence[:8] or "本" in sentence else "全文")
-        start = end = None
-        period = PERIOD.search(sentence)
-        until = _UNTIL.search(sentence)
-        since = _FROM.search(sentence)
-        years = _YEARS.search(sentence)
-        if period:
-            start, end = iso(int(period.group(1))), iso(int(period.group(2)), 12, 31)
-        if since:
-            start = iso(int(since.group(1)), int(since.group(2)), int(since.group(3)))
-        elif start is None and issue_date and re.search(r"印发之日|发布之日", sentence):
-            start = issue_date
-        if until:
-            end = iso(int(until.group(1)), int(until.group(2)), int(until.group(3)))
-        elif years and end is None and start:
-            n = cn_to_int(years.group(1))
-            if n:
-                end = _add_years(date.fromisoformat(start), n).isoformat()
-        if start or end:
-            out.append(Validity(sentence, scope, start, end))
-    return out
+        before, after = sentence[max(0, m.start() - 6) : m.start()], sentence[m.end() : m.end() + 6]
+        if re.search(r"至$|到$|截至$|截止$|止$|有效期至$|有效期到$", before) or re.match(r"\s*(?:止|前|截止)", after):
+            end = day
+        elif re.match(r"\s*(?:起|开始|施行|执行|实施|生效)", after) or re.search(r"(?:自|从|于)\s*$", before):
+            start = day
+        elif start is None and len(dates) >= 2:
+            start = day
+        elif start is not None and end is None and "至" in sentence[: m.start()]:
+            end = day
+    if start is None and issue_date and _FROM_ISSUE.search(sentence):
+        start = issue_date
+    years = _YEARS.search(sentence)
+    if years and end is None and start:
+        n = _num(years.group(1))
+        if n:
+            end = _add_years(date.fromisoformat(start), n).isoformat()
+    return start, end
+
+
+def find_validity(text: str, issue_date: str | None) -> list[Validity]:
+    """Validity statements: 有效期为两年（2022—2023年）, 自…起施行，有效期N年, 有效期至…, 自公布之日起施行.
+
+    A statement repeated verbatim (a page that prints the document twice) counts once."""
+    out: list[Validity] = []
+    seen: set[tuple[str, str | None, str | None]] = set()
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if not any(k in sentence for k in _KEYS):
+            continue
+        stated = "有效期" in sentence or "实施期限" in sentence
+        if not stated and not _STARTS.search(sentence):
+            continue
+        start, end = _span(sentence, issue_date)
+        if not (start or end):
+            continue
+        scope = "政策措施" if "政策措施" in sentence else "全文"
+        key = (scope, start, end)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Validity(sentence, scope, start, end))
+    # a dated period before a bare start ("自…起施行"): readers of validity[0] get the period
+    return sorted(out, key=lambda v: v.end_date is None)
+
+
+_TARGET = re.compile(r"(?:到|至|力争到|力争至)\s*(\d{4})年(?:底|末)?")
 
 
 def find_targets(text: str, offset: int = 0) -> list[Target]:

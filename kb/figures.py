@@ -4,14 +4,39 @@ from __future__ import annotations
 
 import re
 
+import cn2an
+
 #: Chinese magnitude words to multipliers (None: no word), shared by everything that reads a figure.
 SCALE = {"百": 1e2, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8, "": 1.0, None: 1.0}
 _CN_NUM = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 # "1万千瓦时", "5万人", "3万张床位" are quantities, not sums of money
 _NOT_MONEY = r"(?!\s*(?:千瓦|瓦|度|人|名|个|户|次|件|张|平方|亩|吨|家|项|台|辆|套|床|小时|天|年|月|公里|米|册|条|份))"
 _AMOUNT = re.compile(
-    rf"(\d+(?:\.\d+)?|[一两二三四五六七八九十])\s*(?:个)?\s*(千万|百万|十万|万|亿|千)(?:元|块|{_NOT_MONEY})|(\d+(?:\.\d+)?)\s*元"
+    rf"(\d+(?:\.\d+)?|[一两二三四五六七八九十]+(?:点[零〇一二三四五六七八九]+)?)\s*(?:个)?\s*(千万|百万|十万|万|亿|千)(?:元|块|{_NOT_MONEY})|(\d+(?:\.\d+)?)\s*元"
 )
+
+
+#: a Chinese numeral as documents write it: 五十, 十二, 一百零五, 两千, 一点五, 二〇二五
+CN_NUMERAL = r"[零〇一二两三四五六七八九十百千]+(?:点[零〇一二三四五六七八九]+)?"
+
+
+def cn_number(text: str) -> float | None:
+    """A numeral in Chinese or Arabic digits (cn2an, with 点 decimals): "十二" -> 12, "一点五" -> 1.5."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if re.fullmatch(r"\d+(?:\.\d+)?", text):
+            return float(text)
+        whole, _, frac = text.partition("点")
+        if whole[:1] in ("百", "千"):  # "百万" is 一百万
+            whole = "一" + whole
+        value = float(cn2an.cn2an(whole, "normal")) if whole else 0.0
+        if frac:
+            value += float("0." + "".join(str(int(cn2an.cn2an(ch, "normal"))) for ch in frac))
+        return value
+    except (ValueError, KeyError):
+        return None
 
 
 _ROUND = re.compile(r"(\d+(?:\.\d+)?|[一两二三四五六七八九])\s*(千|百)\s*(?:来|多|余)?\s*(万|亿)(?:元|块)?")
@@ -30,7 +55,7 @@ def money_in_question(question: str) -> list[float]:
             found.append((m.start(), float(m.group(3))))
             continue
         raw, scale = m.group(1), m.group(2)
-        value = float(raw) if raw[0].isdigit() else float(_CN_NUM[raw])
+        value = float(raw) if raw[0].isdigit() else (cn_number(raw) or 0.0)
         found.append((m.start(), value * SCALE[scale]))
     out = [value for _pos, value in sorted(found)]
     if not out and re.search(r"过亿|上亿|破亿", question):

@@ -1,0 +1,27 @@
+"""Chinese numerals in amounts and question figures (through cn2an), each amount quoting the document's text."""
+
+from __future__ import annotations
+
+from kb.amounts import find_amounts
+from kb.figures import cn_number, money_in_question
+
+
+def test_cn_number():
+    assert [cn_number(s) for s in ("五十", "十二", "一点五", "二〇二五", "两千", "一百零五", "百")] == [
+        50, 12, 1.5, 2025, 2000, 105, 100]
+    assert cn_number("某某") is None
+
+
+def test_amounts_in_chinese_numerals_stay_verbatim():
+    text = "给予五十万元奖励，最高不超过一点五亿元"
+    amounts = find_amounts(text)
+    assert [(a.text, a.kind, a.value) for a in amounts] == [
+        ("五十万元", "money", 5e5), ("最高不超过一点五亿元", "cap", 1.5e8)]
+    assert all(text[a.start : a.end] == a.text for a in amounts)
+    assert find_amounts("给予数千元补助") == []
+
+
+def test_question_figures():
+    assert money_in_question("营收十二亿能拿多少") == [1.2e9]
+    assert money_in_question("一点五亿") == [1.5e8]
+    assert money_in_question("给五十万") == [5e5]
