@@ -21,13 +21,17 @@ DATE = re.compile(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?")
 FULL_DATE = re.compile(rf"{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日")
 PERIOD = re.compile(r"(\d{4})\s*[—\-~至到－]+\s*(\d{4})年")
 _SENTENCE = re.compile(r"[^。；\n]+[。；]?")
-_KEYS = ("有效期", "施行", "执行", "实施", "生效", "实施期限")
+_KEYS = ("有效期", "施行", "执行", "实施", "生效")
+#: a sentence that states a period: 有效期…, 实施期限…, 实施时间为…至…, 执行期为…
+_STATED = re.compile(r"有效期|(?:实施|执行|施行)(?:期限|时间|期)(?:为|是|：|:|自|从)")
 _YEARS = re.compile(r"有效期(?:为|暂定为?|是)?\s*([一二两三四五六七八九十\d]+)\s*年")
 #: "自公布之日起施行": the start is the document's own issue date
 _FROM_ISSUE = re.compile(r"(?:自|从|于)?(?:本(?:办法|方案|意见|通知|细则|规定|措施|政策|文件))?"
                          r"(?:印发|发布|公布|颁布|下发|签发|公告|发文)之日起")
 #: a statement of when the document starts to apply: 自2024年2月1日起施行, 从…起实施, 于…起执行
-_STARTS = re.compile(r"(?:自|从|于)[^，。；]{0,30}?起?(?:施行|执行|实施|生效)")
+_STARTS = re.compile(r"自[^，。；]{0,30}?(?:施行|执行|实施|生效)|(?<!关)(?:从|于)[^，。；]{0,30}?起(?:施行|执行|实施|生效)")
+#: "自公布之日起30日以后施行": the start is that many days after the issue date
+_DAYS_AFTER = re.compile(r"之日起\s*(\d+|[一二两三四五六七八九十]+)\s*(?:日|天)(?:以)?后")
 
 
 def iso(year: int, month: int = 1, day: int = 1) -> str | None:
@@ -70,10 +74,10 @@ def _add_years(start: date, years: int) -> date:
         return start.replace(year=start.year + years, day=28)
 
 
-def _span(sentence: str, issue_date: str | None) -> tuple[str | None, str | None]:
-    """(start, end) a validity sentence states, in ISO dates."""
+def _span(sentence: str, issue_date: str | None, stated: bool = True) -> tuple[str | None, str | None]:
+    """(start, end) a validity sentence states, in ISO dates (a bare year span only where a period is stated)."""
     start = end = None
-    period = PERIOD.search(sentence)
+    period = PERIOD.search(sentence) if stated else None
     if period:
         start, end = iso(int(period.group(1))), iso(int(period.group(2)), 12, 31)
     dates = [(m, date_of(m)) for m in FULL_DATE.finditer(sentence)]
@@ -91,6 +95,9 @@ def _span(sentence: str, issue_date: str | None) -> tuple[str | None, str | None
             end = day
     if start is None and issue_date and _FROM_ISSUE.search(sentence):
         start = issue_date
+        later = _DAYS_AFTER.search(sentence)
+        if later and (n := _num(later.group(1))):
+            start = (date.fromisoformat(issue_date) + timedelta(days=n)).isoformat()
     years = _YEARS.search(sentence)
     if years and end is None and start:
         n = _num(years.group(1))
@@ -109,10 +116,10 @@ def find_validity(text: str, issue_date: str | None) -> list[Validity]:
         sentence = m.group(0).strip()
         if not any(k in sentence for k in _KEYS):
             continue
-        stated = "有效期" in sentence or "实施期限" in sentence
+        stated = bool(_STATED.search(sentence))
         if not stated and not _STARTS.search(sentence):
             continue
-        start, end = _span(sentence, issue_date)
+        start, end = _span(sentence, issue_date, stated)
         if not (start or end):
             continue
         scope = "政策措施" if "政策措施" in sentence else "全文"

@@ -12,7 +12,7 @@ from kb.header import read_header
 from kb.models import BODY, PREAMBLE, TASK_ROW, Clause, Document, ParsedDocument, TaskRow
 from kb.normalize import cut_boilerplate, fold, normalize
 from kb.segment import segment
-from kb.units import COMMA_IS_LEAD, FIRST_IS_LEAD, find_responsibility, split_units
+from kb.units import COMMA_IS_LEAD, FIRST_IS_LEAD, cell_units, find_responsibility
 
 
 def document_key(number: str, title: str) -> str:
@@ -70,8 +70,13 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
         if seg.kind == TASK_ROW:
             task = _clean_task(_cell(seg.table_cells, seg.table_header, "task")) or last_task
             last_task = task
-            lead = split_units(_cell(seg.table_cells, seg.table_header, "lead"))
-            shared = split_units(_cell(seg.table_cells, seg.table_header, "resp"))
+            marked, lead = cell_units(_cell(seg.table_cells, seg.table_header, "lead"))
+            marked_shared, shared = cell_units(_cell(seg.table_cells, seg.table_header, "resp"))
+            lead = marked + lead if marked else lead
+            if not lead and marked_shared:  # one 责任单位 column: "市发改委（牵头）、市财政局"
+                lead = marked_shared
+            elif not lead and first_is_lead and shared and "lead" not in seg.table_header:
+                lead, shared = shared[:1], shared[1:]
             clause.lead_units, clause.responsible_units = lead, shared
             clause.title = task
             clause.path = list(seg.path) + ([task] if task else [])

@@ -4,6 +4,29 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+_DATA = Path(__file__).resolve().parent / "data"
+
+
+def _data_rows(name: str) -> list[list[str]]:
+    """Rows of a kb/data list: tab-separated cells, a '#' note after a tab, '#' lines skipped."""
+    rows = []
+    for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            rows.append([c for c in re.split(r"\t+#", line, maxsplit=1)[0].split("\t") if c])
+    return rows
+
+
+@cache
+def unit_suffixes() -> tuple[str, ...]:
+    """How a unit's name ends (kb/data/unit_suffixes.txt), longest first."""
+    return tuple(sorted((r[0] for r in _data_rows("unit_suffixes.txt")), key=len, reverse=True))
+
+
+def _rules(kind: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{r[1]})" for r in _data_rows("lead_rules.txt") if r[0] == kind))
 
 # 〔责任单位：…〕  （牵头单位：…，责任单位：…）  牵头单位：…。责任单位：…。
 _BRACKET = re.compile(r"[〔（]((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门)[：:][^〔〕（）]*(?:（[^（）]*）[^〔〕（）]*)*)[〕）]")
@@ -11,8 +34,20 @@ _INLINE = re.compile(r"(牵头|责任|配合|协办|参与)(?:单位|部门)[：
 # "由市数据局牵头，市政务服务中心、市财政局配合" closing a clause
 _LED_BY = re.compile(r"由([^，。；：由]{2,40}?)牵头(?:负责)?(?:，([^，。；：]{2,80}?)(?:等单位|等部门)?(?:配合|参与|协同|协助))?[。；]?\s*$")
 _ROLE_SPLIT = re.compile(r"[，；,;]?\s*((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门))[：:]")
-FIRST_IS_LEAD = re.compile(r"列(?:首位|第一位|第一)(?:的|者)?为牵头单位|排名第一的为牵头单位|排在首位的为牵头单位|第一个为牵头单位")
-COMMA_IS_LEAD = re.compile(r"逗号前(?:的)?为牵头单位")
+#: the document's own convention for who leads, stated once anywhere ("列首位的为牵头单位，下同")
+FIRST_IS_LEAD = _rules("first")
+COMMA_IS_LEAD = _rules("comma")
+_GENERIC = re.compile(r"^(?:各)?(?:其他|其余)?(?:相关|有关)(?:部门|单位)(?:和单位)?$")
+_NOT_A_NAME = re.compile(r"[的按及并将对在为是]|职责|分工|工作|负责人|政策|措施")
+# "（市卫生健康委、市医保局负责）", "（X牵头，Y配合）", "（X牵头）": statements in parentheses
+_PAREN = re.compile(r"[（(]((?:[^（）()]|[（(][^（）()]{0,12}[）)]){2,160}?)[）)]")
+_PAREN_LED = re.compile(r"^(.+?)牵头(?:负责)?(?:[，,；;、]\s*(.+?)(?:等(?:有关|相关)?(?:单位|部门))?"
+                        r"(?:配合|参与|协同|协助|协办|按职责分工负责|负责))?$")
+_PAREN_DO = re.compile(r"^(.+?)(?:等(?:有关|相关)?(?:单位|部门))?(?:按职责分工|按职责|共同|分别)?负责$")
+# "由市数据局牵头，市政务服务中心配合", "由市经济信息化局会同相关部门负责", "由市民政局负责"
+_BY = re.compile(r"由([^，。；：由]{2,40}?)(?:牵头(?:负责)?|会同([^，。；：]{2,60}?)(?:共同)?(?:负责|实施|推进|开展|制定|组织|进行)|负责(?!人))"
+                 r"(?:[，,]([^，。；：]{2,80}?)(?:等(?:有关|相关)?(?:单位|部门))?(?:配合|参与|协同|协助))?")
+_LEAD_MARK = re.compile(r"[（(]牵头(?:单位|部门)?[）)]")
 
 _LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位")
 
@@ -30,7 +65,9 @@ class Responsibility:
 def split_units(cell: str) -> list[str]:
     """Split "市工信局、市商务局，各县（市、区）" into units, keeping parentheses intact."""
     cell = re.sub(r"[（(][^（）()]*牵头单位[^（）()]*[）)]?", "", cell)
-    cell = re.sub(r"列(?:首位|第一位|第一)(?:的|者)?为牵头单位.*$", "", cell)
+    rule = FIRST_IS_LEAD.search(cell) or COMMA_IS_LEAD.search(cell)
+    if rule:  # "…、市委组织部，排在第一位的为牵头部门，下同": the rule is not a unit
+        cell = cell[: rule.start()]
     parts, depth, buf = [], 0, []
     for ch in cell:
         if ch in "（(":
@@ -52,8 +89,72 @@ def split_units(cell: str) -> list[str]:
     return units
 
 
+def looks_like_unit(name: str) -> bool:
+    """A unit name by its structure: a short name ending as organs' names end (局, 委, 办, 中心, 管委会 …)."""
+    bare = re.sub(r"[（(][^（）()]*[）)]", "", name).strip()
+    if not 2 <= len(bare) <= 30 or _NOT_A_NAME.search(bare) or not re.fullmatch(r"[\u4e00-\u9fff]+", bare):
+        return False
+    return bare.endswith(unit_suffixes())
+
+
+def _units(text: str) -> list[str] | None:
+    """Units of a free-text list when every item is a unit name (else None: not a responsibility list)."""
+    units = [u for u in split_units(text) if not _GENERIC.match(u)]
+    named = [u for u in split_units(text) if looks_like_unit(u) or _GENERIC.match(u)]
+    return units if units and len(named) == len(split_units(text)) else None
+
+
+def cell_units(cell: str) -> tuple[list[str], list[str]]:
+    """(lead, shared) of a list where the lead is marked: "市发改委（牵头）、市财政局、市税务局"."""
+    if not _LEAD_MARK.search(cell):
+        return [], split_units(cell)
+    lead, shared = [], []
+    for part in re.split(r"(?<=[）)])\s*[、，,；;]\s*|[、，,；;]\s*(?![^（(]*[）)])", cell):
+        marked = bool(_LEAD_MARK.search(part))
+        for unit in split_units(_LEAD_MARK.sub("", part)):
+            (lead if marked else shared).append(unit)
+    return lead, shared
+
+
+def _from_parentheses(text: str, first_is_lead: bool) -> Responsibility | None:
+    """The last parenthesised statement naming units: （X牵头，Y配合）, （X、Y负责）, X（牵头）、Y."""
+    for m in reversed(list(_PAREN.finditer(text))):
+        body = m.group(1).strip()
+        rule = FIRST_IS_LEAD.search(body) or COMMA_IS_LEAD.search(body)
+        if rule:  # "（X、Y负责，列首位的为牵头单位，下同）": the statement before the rule
+            body, first_is_lead = body[: rule.start()].rstrip("，,。；; "), first_is_lead or bool(FIRST_IS_LEAD.search(body))
+        led = _PAREN_LED.match(body)
+        if led and (lead := _units(led.group(1))):
+            shared = _units(led.group(2) or "") or []
+            return Responsibility(lead=lead, shared=shared, start=m.start())
+        do = _PAREN_DO.match(body)
+        if do and (units := _units(do.group(1))):
+            if first_is_lead:
+                return Responsibility(lead=units[:1], shared=units[1:], start=m.start(), first_is_lead=True)
+            return Responsibility(shared=units, start=m.start())
+    mark = _LEAD_MARK.search(text)
+    if mark:  # a flattened task-table row: "… 市发改委（牵头）、市财政局、市税务局 …"
+        head = re.split(r"[\s，。；：]", text[: mark.start()])[-1]
+        tail = re.match(r"(?:[、，,]\s*[^\s、，,。；（）()]{2,30}(?:[（(][^（）()]{1,12}[）)])?)*", text[mark.end() :])
+        lead = [u for u in split_units(head) if looks_like_unit(u)][-1:]
+        if lead:
+            shared = [u for u in split_units(tail.group(0) if tail else "") if looks_like_unit(u)]
+            return Responsibility(lead=lead, shared=shared, start=mark.start() - len(head))
+    return None
+
+
+def _from_by(text: str) -> Responsibility | None:
+    """由X牵头(，Y配合) / 由X会同Y负责 / 由X负责, where X names units by their structure."""
+    for m in _BY.finditer(text):
+        lead = _units(m.group(1))
+        if lead:
+            shared = (_units(m.group(2) or "") or []) + (_units(m.group(3) or "") or [])
+            return Responsibility(lead=lead, shared=shared, start=m.start())
+    return None
+
+
 def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: bool = False) -> Responsibility | None:
-    """The last responsibility statement of a clause (the one that closes it)."""
+    """The last responsibility statement of a clause (the one that closes it), in any common convention."""
     matches = list(_BRACKET.finditer(text))
     if matches:
         body, start = matches[-1].group(1), matches[-1].start()
@@ -61,10 +162,10 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
         inline = list(_INLINE.finditer(text))
         if not inline:
             led = _LED_BY.search(text.strip())
-            if not led:
-                return None
-            return Responsibility(lead=split_units(led.group(1)), shared=split_units(led.group(2) or ""),
-                                  start=led.start())
+            if led:
+                return Responsibility(lead=split_units(led.group(1)), shared=split_units(led.group(2) or ""),
+                                      start=led.start())
+            return _from_parentheses(text, first_is_lead) or _from_by(text)
         start = inline[0].start()
         body = text[start:]  # each role's units end at its own full stop, below
     roles: dict[str, list[str]] = {}
@@ -74,7 +175,10 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
     for i in range(1, len(pieces) - 1, 2):
         role = pieces[i]
         units_text = re.split(r"[。]", pieces[i + 1])[0]
-        roles.setdefault(role, []).extend(split_units(units_text))
+        marked_lead, units = cell_units(units_text)
+        roles.setdefault(role, []).extend(units)
+        if marked_lead:
+            roles.setdefault("牵头单位", []).extend(marked_lead)
         if comma_is_lead and not comma_lead and "，" in _top_level(units_text):
             comma_lead = split_units(_top_level(units_text).split("，")[0])
     lead = [u for r, us in roles.items() if r in _LEAD_ROLES for u in us]
