@@ -247,15 +247,87 @@ def units(kb: str | None, as_json: bool) -> None:
         click.echo(f"{unit}：牵头 {len(roles['lead'])} 项，参与 {len(roles['shared'])} 项")
 
 
-@main.command(help="启动 Gradio 界面，并提供 POST /api/ask 与 GET /api/search。")
+@main.command(help="启动 Gradio 界面（含登录页 /login），并提供 POST /api/ask 与 GET /api/search。")
 @click.option("--kb", default=None, help=KB_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址；本机以外的地址（如 0.0.0.0）要求至少一位管理员")
 @click.option("--port", default=7860, show_default=True, help="端口")
-def serve(kb: str | None, host: str, port: int) -> None:
+@click.option("--anonymous/--no-anonymous", default=None,
+              help="允许未登录访客只读提问与检索（默认取 $POLICYKB_ANONYMOUS，否则不允许）")
+def serve(kb: str | None, host: str, port: int, anonymous: bool | None) -> None:
     from ui.app import serve as run_server
 
     library = open_library(kb)
-    run_server(library, host=host, port=port)
+    try:
+        run_server(library, host=host, port=port, anonymous=anonymous)
+    except PolicyKBError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.group(help="管理登录用户：管理员（文件、用户、更正、审计日志）与工作人员（提问、检索、反馈、历史）。")
+def user() -> None:
+    """policykb user group."""
+
+
+def _accounts(kb: str | None):
+    from kb.accounts import Accounts
+    from kb.audit import AuditLog
+
+    library = open_library(kb, fill=False)
+    path = library.kb_dir / "kb.sqlite"
+    return Accounts(path), AuditLog(path)
+
+
+@user.command(name="add", help="添加用户；密码从提示输入（不回显），或用 --password-stdin 从标准输入读取一行。")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "staff"]), default="staff", show_default=True,
+              help="角色：admin 管理员，staff 工作人员")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行），便于脚本使用")
+@click.option("--kb", default=None, help=KB_HELP)
+def user_add(name: str, role: str, password_stdin: bool, kb: str | None) -> None:
+    from kb.accounts import AccountError
+
+    accounts, audit = _accounts(kb)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    try:
+        created = accounts.add(name, password, role)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record("命令行", "user_add", created.name, created.role_text)
+    click.echo(f"已添加用户 {created.name}（{created.role_text}）")
+
+
+@user.command(name="list", help="列出用户：用户名、角色、创建时间。")
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def user_list(kb: str | None, as_json: bool) -> None:
+    accounts, _ = _accounts(kb)
+    users = accounts.users()
+    if as_json:
+        _dump([{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users])
+        return
+    if not users:
+        click.echo("还没有用户。创建第一位管理员：policykb user add 用户名 --role admin")
+    for u in users:
+        click.echo(f"{u.name}  {u.role_text}  创建于 {u.created_at}")
+
+
+@user.command(name="remove", help="删除用户（其登录随即失效）。")
+@click.argument("name")
+@click.option("--kb", default=None, help=KB_HELP)
+def user_remove(name: str, kb: str | None) -> None:
+    from kb.accounts import AccountError
+
+    accounts, audit = _accounts(kb)
+    try:
+        removed = accounts.remove(name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record("命令行", "user_remove", removed.name, removed.role_text)
+    click.echo(f"已删除用户 {removed.name}")
 
 
 @main.command(name="eval", help="在已提交的金标问题集上评测，输出指标表并与基线比较。")

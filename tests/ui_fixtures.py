@@ -47,13 +47,13 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(library) -> Iterator[RunningServer]:
-    """build_app(library) served by uvicorn in a daemon thread; stopped on exit."""
+def running_server(library, **options) -> Iterator[RunningServer]:
+    """build_app(library, **options) served by uvicorn in a daemon thread; stopped on exit."""
     import uvicorn
 
     from ui.app import build_app
 
-    app = build_app(library)
+    app = build_app(library, **options)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name=f"policykb-ui-{port}", daemon=True)

@@ -18,14 +18,25 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
+from kb.accounts import ROLES, AccountError, Accounts  # noqa: E402
 from kb.answerer import Answerer  # noqa: E402
+from kb.audit import AuditLog  # noqa: E402
 from kb.errors import PolicyKBError  # noqa: E402
 from kb.library import Library  # noqa: E402
 from ui import render  # noqa: E402
 from ui.api import install_error_handlers, make_router  # noqa: E402
 from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK  # noqa: E402
+from ui.auth import (  # noqa: E402
+    LOCAL_ADMIN,
+    Authority,
+    Viewer,
+    anonymous_from_env,
+    first_start_hint,
+    startup_problem,
+)
 from ui.guard import GuardPolicy, RequestGuard, is_loopback, trusted_origins_from  # noqa: E402
 from ui.service import ALLOWED_SUFFIXES, MAX_UPLOAD_FILES, UIService  # noqa: E402
+from ui.signin import AuthGate, make_signin_router  # noqa: E402
 from ui.uploads import UploadRefused, checked_upload_path, private_upload_dir, upload_only  # noqa: E402
 
 TITLE = "policykb 政策文件问答"
@@ -68,6 +79,7 @@ def build_blocks(service: UIService) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         header = gr.HTML(_header(service), elem_id="pk-header", js_on_load=None)
+        userbar = gr.HTML("", elem_id="pk-userbar", js_on_load=None)
         with gr.Tabs(elem_id="pk-tabs"):
             # -- 问答 ----------------------------------------------------------------------------------
             with gr.Tab("问答", id="qa", elem_id="tab-qa"):
@@ -112,7 +124,7 @@ def build_blocks(service: UIService) -> gr.Blocks:
                 browse_out = gr.HTML(service.browse_html(first_doc), elem_id="pk-browse-tree", js_on_load=None)
 
             # -- 文件管理 --------------------------------------------------------------------------------
-            with gr.Tab("文件管理", id="manage", elem_id="tab-manage"):
+            with gr.Tab("文件管理", id="manage", elem_id="tab-manage") as manage_tab:
                 limit = f"{service.max_bytes / 1024 / 1024:.0f} MB"
                 upload = upload_only(gr.File(label=f"上传政策文件（PDF、DOCX、TXT、MD、HTML；单个不超过 {limit}；可多选）",
                                  file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath",
@@ -126,6 +138,25 @@ def build_blocks(service: UIService) -> gr.Blocks:
                                          elem_id="pk-remove-doc")
                     rm_btn = gr.Button("从知识库删除", variant="stop", scale=1, elem_id="pk-remove")
                 rm_msg = gr.HTML("", elem_id="pk-remove-msg", js_on_load=None)
+
+            # -- 系统管理（管理员）：用户与审计日志 ---------------------------------------------------------
+            with gr.Tab("用户与日志", id="admin", elem_id="tab-admin") as admin_tab:
+                gr.HTML('<div class="pk-muted">仅管理员可见。用户也可在服务器上用 policykb user add / list / remove 管理。</div>',
+                        js_on_load=None)
+                with gr.Row(equal_height=True):
+                    u_name = gr.Textbox(label="新用户名", max_length=32, scale=2, elem_id="pk-user-name")
+                    u_pass = gr.Textbox(label="初始密码（至少 8 位）", type="password", max_length=128, scale=2,
+                                        elem_id="pk-user-pass")
+                    u_role = gr.Radio(choices=[(v, k) for k, v in ROLES.items()], value="staff", label="角色", scale=2)
+                    u_add = gr.Button("添加用户", variant="primary", scale=1, elem_id="pk-user-add")
+                with gr.Row(equal_height=True):
+                    u_remove_name = gr.Dropdown(choices=[], value=None, label="选择要删除的用户", scale=4,
+                                                elem_id="pk-user-remove-name")
+                    u_remove = gr.Button("删除用户", variant="stop", scale=1, elem_id="pk-user-remove")
+                u_msg = gr.HTML("", elem_id="pk-user-msg", js_on_load=None)
+                users_out = gr.HTML("", elem_id="pk-users", js_on_load=None)
+                audit_refresh = gr.Button("刷新审计日志", size="sm", elem_id="pk-audit-refresh")
+                audit_out = gr.HTML("", elem_id="pk-audit", js_on_load=None)
 
         # -- events ------------------------------------------------------------------------------------
         ask_kw = {"show_progress": "minimal", "concurrency_limit": 8, "concurrency_id": "answer", **private}
@@ -172,7 +203,8 @@ def build_blocks(service: UIService) -> gr.Blocks:
             ]
 
         def do_upload(files, current_browse, request: gr.Request, progress=gr.Progress()):  # noqa: B008
-            refusal = _write_refusal(request)
+            viewer = _viewer(service, request)
+            refusal = _write_refusal(viewer)
             if refusal:
                 return [render.message_card(refusal), None, *refresh(current_browse)]
             paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in (files or [])]
@@ -186,14 +218,15 @@ def build_blocks(service: UIService) -> gr.Blocks:
                 return [render.message_card(f"未处理：{exc.message}。"), None, *refresh(current_browse)]
             progress(0.0, desc="正在保存上传的文件")
             reports = service.ingest_uploads([(p, Path(p).name) for p in paths],
-                                             progress=lambda f, d: progress(f, desc=d))
+                                             progress=lambda f, d: progress(f, desc=d), actor=viewer.name)
             return [render.ingest_reports(reports), None, *refresh(current_browse)]
 
         upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs], concurrency_limit=1,
                       concurrency_id="write", show_progress="full", show_progress_on=[report], **private)
 
         def do_remove(choice, current_browse, request: gr.Request):
-            refusal = _write_refusal(request)
+            viewer = _viewer(service, request)
+            refusal = _write_refusal(viewer)
             if refusal:
                 return [render.message_card(refusal), *refresh(current_browse)]
             if not choice:
@@ -202,18 +235,68 @@ def build_blocks(service: UIService) -> gr.Blocks:
             if doc_id is None:
                 return [render.message_card("未删除：删除请求未经确认或列表已过期，请在刷新后的列表中重新选择。"),
                         *refresh(current_browse)]
-            message = service.remove(doc_id)
+            message = service.remove(doc_id, actor=viewer.name)
             return [render.message_card(message), *refresh(current_browse)]
 
         rm_btn.click(do_remove, [rm_doc, b_doc], [rm_msg, *refresh_outputs], concurrency_limit=1,
                      concurrency_id="write", js="(d, b) => confirm('确定从知识库中删除所选文件吗？') ? [d, b] : [null, b]",
                      **private)
 
-        def on_load(current_browse):
-            updates = refresh(current_browse)
-            return [*updates, service.browse_html(updates[5]["value"])]
+        admin_outputs = [users_out, audit_out, u_remove_name]
 
-        demo.load(on_load, b_doc, [*refresh_outputs, browse_out], **private)
+        def admin_view(viewer: Viewer | None) -> list:
+            if viewer is None or not viewer.is_admin or service.authority is None:
+                return ["", "", gr.update(choices=[], value=None)]
+            accounts = service.authority.accounts
+            return [render.users_table(accounts.users()), render.audit_table(service.authority.audit.entries()),
+                    gr.update(choices=[u.name for u in accounts.users()], value=None)]
+
+        def on_load(current_browse, request: gr.Request):
+            viewer = _viewer(service, request)
+            updates = refresh(current_browse)
+            admin = bool(viewer and viewer.is_admin)
+            return [*updates, service.browse_html(updates[5]["value"]), render.user_bar(viewer, service.authority),
+                    gr.Tab(visible=admin), gr.Tab(visible=admin and service.authority is not None), *admin_view(viewer)]
+
+        demo.load(on_load, b_doc, [*refresh_outputs, browse_out, userbar, manage_tab, admin_tab, *admin_outputs],
+                  **private)
+
+        def add_user(name, password, role, request: gr.Request):
+            viewer = _viewer(service, request)
+            refusal = _admin_refusal(service, viewer)
+            if refusal:
+                return [render.message_card(refusal, "warn"), *admin_view(viewer), gr.update()]
+            try:
+                user = service.authority.accounts.add(name or "", password or "", role or "staff")
+            except AccountError as exc:
+                return [render.message_card(str(exc), "warn"), *admin_view(viewer), gr.update()]
+            service.authority.audit.record(viewer.name, "user_add", user.name, user.role_text)
+            return [render.message_card(f"已添加用户 {user.name}（{user.role_text}）。"), *admin_view(viewer), ""]
+
+        def remove_user(name, request: gr.Request):
+            viewer = _viewer(service, request)
+            refusal = _admin_refusal(service, viewer)
+            if refusal:
+                return [render.message_card(refusal, "warn"), *admin_view(viewer)]
+            if not name:
+                return [render.message_card("请先选择要删除的用户。", "warn"), *admin_view(viewer)]
+            if name == viewer.name:
+                return [render.message_card("不能删除当前登录的自己。", "warn"), *admin_view(viewer)]
+            try:
+                user = service.authority.accounts.remove(name)
+            except AccountError as exc:
+                return [render.message_card(str(exc), "warn"), *admin_view(viewer)]
+            service.authority.audit.record(viewer.name, "user_remove", user.name, user.role_text)
+            return [render.message_card(f"已删除用户 {user.name}。"), *admin_view(viewer)]
+
+        write_kw = {"concurrency_limit": 1, "concurrency_id": "write", **private}
+        u_add.click(add_user, [u_name, u_pass, u_role], [u_msg, *admin_outputs, u_pass], **write_kw)
+        u_remove.click(remove_user, u_remove_name, [u_msg, *admin_outputs],
+                       js="(n) => confirm('确定删除所选用户吗？') ? n : null", **write_kw)
+        def reload_admin(request: gr.Request):
+            return admin_view(_viewer(service, request))
+
+        audit_refresh.click(reload_admin, None, admin_outputs, **private)
 
         # -- the Gradio API (gradio_client): ask and search return the JSON objects of DESIGN.md ---------
         def ask(question: str) -> dict:
@@ -236,22 +319,45 @@ def build_blocks(service: UIService) -> gr.Blocks:
     return demo
 
 
-def _write_refusal(request: gr.Request | None) -> str | None:
-    """Without sign-in, only this machine may change the knowledge base (checked on the server)."""
+def _viewer(service: UIService, request: gr.Request | None) -> Viewer | None:
+    """Who sent this event, from its own cookies (checked on the server for every event)."""
     client = getattr(getattr(request, "client", None), "host", None)
-    if is_loopback(client):
+    if service.authority is None:
+        return LOCAL_ADMIN if is_loopback(client) else None
+    headers = getattr(request, "headers", None) or {}
+    return service.authority.viewer_of_headers(headers, client)
+
+
+def _write_refusal(viewer: Viewer | None) -> str | None:
+    """Writes need a signed-in administrator (or this machine, when no users exist and it serves loopback)."""
+    if viewer is not None and viewer.is_admin:
         return None
-    return "未处理：尚未启用登录，只能在本机（127.0.0.1）上传或删除文件。"
+    return "未处理：需要以管理员身份登录后才能上传或删除文件。"
+
+
+def _admin_refusal(service: UIService, viewer: Viewer | None) -> str | None:
+    if service.authority is None:
+        return "未启用用户管理。"
+    if viewer is None or not viewer.is_admin or viewer.local:
+        return "未处理：需要以管理员身份登录后才能管理用户（第一位管理员请在服务器上用 policykb user add 创建）。"
+    return None
 
 
 def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool = True,
-              host: str = "127.0.0.1") -> FastAPI:
-    """The server: JSON API under /api, Gradio UI at /. `warm` loads or builds the index first.
+              host: str = "127.0.0.1", anonymous: bool | None = None) -> FastAPI:
+    """The server: JSON API under /api, Gradio UI at /, sign-in at /login. `warm` loads or builds the index.
 
-    `host` is the address the server will be bound to: on loopback, requests must name this machine.
+    `host` is the address the server will be bound to: on loopback, requests must name this machine, and
+    with no users the server stays open to this machine. `anonymous` (default $POLICYKB_ANONYMOUS) lets
+    anyone ask and search without signing in.
     """
     private_upload_dir()  # before any Block exists: Gradio reads its upload folder at construction
+    db = library.kb_dir / "kb.sqlite"
+    authority = Authority(Accounts(db), AuditLog(db), bind_host=host,
+                          anonymous=anonymous_from_env() if anonymous is None else anonymous)
     service = UIService(library, answerer)
+    service.audit = authority.audit
+    service.authority = authority
     if warm:
         service.warm()
     app = FastAPI(
@@ -263,29 +369,57 @@ def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool 
         redoc_url=None,
     )
     install_error_handlers(app)
+    app.include_router(make_signin_router(authority))
     app.include_router(make_router(service))
     app.state.service = service
     blocks = build_blocks(service)
     theme = gr.themes.Soft(primary_hue="blue", font=FONT_STACK, font_mono=MONO_STACK)
     app = gr.mount_gradio_app(
         app, blocks, path="", theme=theme, css=CSS, head=HEAD, max_file_size=service.max_bytes,
-        footer_links=["api"], show_error=True,
+        footer_links=["api"], show_error=True, auth_dependency=lambda request: _gradio_user(authority, request),
     )
     policy = GuardPolicy(
         bind_host=host,
         trusted_origins=trusted_origins_from(os.environ.get("POLICYKB_TRUSTED_ORIGINS", "").split(",")),
         max_upload_body=service.max_bytes * MAX_UPLOAD_FILES + 1024 * 1024,
+        write_check=lambda headers, client: _upload_check(authority, headers, client),
     )
-    app.add_middleware(RequestGuard, policy=policy)
+    app.add_middleware(AuthGate, authority=authority)
+    app.add_middleware(RequestGuard, policy=policy)  # outermost: origin, host and size before anything else
     return app
 
 
-def serve(library: Library, host: str = "127.0.0.1", port: int = 7860) -> None:
+def _gradio_user(authority: Authority, request) -> str | None:
+    """Gradio's auth_dependency: the viewer's name, or None (Gradio answers 401)."""
+    client = request.client.host if request.client else None
+    viewer = authority.viewer(request.cookies, client)
+    return viewer.name if viewer is not None else None
+
+
+def _upload_check(authority: Authority, headers: dict[str, str], client: str | None) -> str | None:
+    viewer = authority.viewer_of_headers(headers, client)
+    if viewer is not None and viewer.is_admin:
+        return None
+    return "拒绝上传：需要以管理员身份登录"
+
+
+class StartupRefused(PolicyKBError):
+    """`policykb serve` would expose an unprotected server."""
+
+
+def serve(library: Library, host: str = "127.0.0.1", port: int = 7860, anonymous: bool | None = None) -> None:
     """Run the server until interrupted (`policykb serve`)."""
     import uvicorn
 
+    accounts = Accounts(library.kb_dir / "kb.sqlite")
+    problem = startup_problem(accounts, host)
+    if problem:
+        raise StartupRefused(problem)
+    hint = first_start_hint(accounts)
+    if hint:
+        print(hint, flush=True)
     print("正在加载检索索引（首次启动需要建立索引，约需一分钟）……", flush=True)
-    app = build_app(library, host=host)
+    app = build_app(library, host=host, anonymous=anonymous)
     print(f"policykb 已启动：http://{host}:{port}/   JSON 接口：POST /api/ask，GET /api/search，说明见 /openapi.json",
           flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -6,6 +6,10 @@ FONT_STACK = ["Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsof
 MONO_STACK = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "monospace"]
 
 CSS = """
+/* administrators' tabs: shown once the page knows the viewer is one (the server checks every action anyway) */
+.gradio-container:not(:has(.pk-userbar[data-admin="1"])) :is(#tab-manage-button, #tab-admin-button) { display:none !important; }
+.pk-userbar { display:flex; justify-content:flex-end; align-items:center; gap:10px; font-size:13px; color:#4b5563; }
+.pk-logout { display:inline; margin:0; } .pk-logout button { font-size:13px; padding:1px 10px; border:1px solid #cbd5e1; border-radius:5px; background:#fff; cursor:pointer; }
 .pk-header { display:flex; align-items:baseline; gap:14px; flex-wrap:wrap; margin:4px 0 2px; }
 .pk-header h1 { font-size:22px; margin:0; color:#1e3a5f; }
 .pk-header .pk-sub { color:#6b7280; font-size:14px; }
@@ -97,6 +101,31 @@ table.pk-row.five td.c4 { width:24%; }
 
 HEAD = """
 <script>
+(function () {
+  // CSRF: every same-origin POST carries the session's token from the readable pk_csrf cookie
+  if (window.__policykbCsrf) return;
+  window.__policykbCsrf = true;
+  function token() { var m = document.cookie.match(/(?:^|; )pk_csrf=([^;]*)/); return m ? decodeURIComponent(m[1]) : ''; }
+  function sameOrigin(url) { try { return new URL(url, location.href).origin === location.origin; } catch (e) { return false; } }
+  var originalFetch = window.fetch;
+  window.fetch = function (input, init) {
+    init = init || {};
+    var method = (init.method || (input && input.method) || 'GET').toUpperCase();
+    var url = typeof input === 'string' ? input : (input && input.url) || String(input);
+    if (method !== 'GET' && method !== 'HEAD' && sameOrigin(url) && token()) {
+      var headers = new Headers(init.headers || (input && input.headers) || {});
+      headers.set('X-CSRF-Token', token());
+      init = Object.assign({}, init, {headers: headers});
+    }
+    return originalFetch.call(this, input, init);
+  };
+  var open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url) { this.__pk = [String(method).toUpperCase(), url]; return open.apply(this, arguments); };
+  XMLHttpRequest.prototype.send = function () {
+    if (this.__pk && this.__pk[0] !== 'GET' && sameOrigin(this.__pk[1]) && token()) this.setRequestHeader('X-CSRF-Token', token());
+    return send.apply(this, arguments);
+  };
+})();
 (function () {
   if (window.__policykb) return;
   window.__policykb = true;

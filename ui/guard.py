@@ -9,7 +9,8 @@ guard runs before Gradio sees the request and refuses
 - a ``Host`` that is not this machine's when the server is bound to loopback (DNS rebinding);
 - a body larger than the route's limit (declared ``Content-Length`` or counted while it streams), before
   anything parses it;
-- a file upload from another machine: without sign-in, only this machine may change the knowledge base.
+- a file upload by anyone but a signed-in administrator (``write_check``, from ui/auth.py); without it
+  (no users, server on loopback) only this machine may upload.
 
 Every refusal is JSON ``{"error": "中文说明"}`` with 403 or 413, like the API's own errors.
 """
@@ -63,6 +64,8 @@ class GuardPolicy:
     trusted_origins: frozenset[str] = field(default_factory=frozenset)
     max_body: int = 1024 * 1024
     max_upload_body: int = 60 * 1024 * 1024
+    #: (headers, client address) -> refusal or None, for uploads; set when sign-in is configured
+    write_check: Callable[[dict[str, str], str | None], str | None] | None = None
 
     @property
     def loopback_only(self) -> bool:
@@ -95,9 +98,13 @@ class GuardPolicy:
             return None
         return f"拒绝跨站请求：来源 {origin} 与本服务地址 {scheme}://{own_host} 不一致"
 
-    def upload_refusal(self, path: str, client_host: str | None) -> str | None:
-        if path.endswith(UPLOAD_PATHS) and not is_loopback(client_host):
-            return "拒绝上传：尚未启用登录，只能在本机（127.0.0.1）上传或删除文件"
+    def upload_refusal(self, path: str, client_host: str | None, headers: dict[str, str] | None = None) -> str | None:
+        if not path.endswith(UPLOAD_PATHS):
+            return None
+        if self.write_check is not None:
+            return self.write_check(headers or {}, client_host)
+        if not is_loopback(client_host):
+            return "拒绝上传：需要以管理员身份登录；未创建用户时只能在本机（127.0.0.1）上传或删除文件"
         return None
 
 
@@ -121,7 +128,7 @@ class RequestGuard:
         client = scope.get("client")
         refusal = (self.policy.host_refusal(headers.get("host"))
                    or self.policy.origin_refusal(headers, scope.get("scheme", "http"))
-                   or self.policy.upload_refusal(path, client[0] if client else None))
+                   or self.policy.upload_refusal(path, client[0] if client else None, headers))
         if refusal:
             await _refuse(scope, receive, send, 403, refusal)
             return

@@ -497,3 +497,42 @@ def ingest_reports(reports: Sequence[dict]) -> str:
         else:
             items.append(f'<div class="pk-report error"><b>{esc(r["name"])}</b>：导入失败。{esc(r.get("error"))}</div>')
     return f'<div class="pk-reports">{"".join(items)}</div>'
+
+
+# -- sign-in, users, audit log -------------------------------------------------------------------------
+
+
+def user_bar(viewer, authority) -> str:
+    """Who is signed in, with a sign-out form (a POST carrying the session's CSRF token)."""
+    if viewer is None:
+        return ""
+    if viewer.local:
+        note = ("本机模式：尚未创建用户，本机访问者即管理员。创建第一位管理员：policykb user add 用户名 --role admin"
+                if authority is not None else "本机模式")
+        return f'<div class="pk-userbar" data-admin="1"><span class="pk-user">{esc(note)}</span></div>'
+    if not viewer.csrf:
+        return ('<div class="pk-userbar"><span class="pk-user">访客（只读提问与检索）</span>'
+                '<a class="pk-login-link" href="login">登录</a></div>')
+    admin = ' data-admin="1"' if viewer.is_admin else ""
+    return (f'<div class="pk-userbar"{admin}><span class="pk-user">当前用户：{esc(viewer.name)}（{esc(viewer.role_text)}）</span>'
+            f'<form method="post" action="logout" class="pk-logout"><input type="hidden" name="csrf_token" '
+            f'value="{esc(viewer.csrf)}"><button type="submit" id="pk-logout">退出登录</button></form></div>')
+
+
+def users_table(users: Sequence) -> str:
+    if not users:
+        return message_card("还没有用户。", "info")
+    rows = "".join(f"<tr><td>{esc(u.name)}</td><td>{esc(u.role_text)}</td><td>{esc(u.created_at)}</td></tr>"
+                   for u in users)
+    return (f'<div class="pk-docs"><div class="pk-search-head">用户 {len(users)} 位</div><table class="pk-table">'
+            f"<thead><tr><th>用户名</th><th>角色</th><th>创建时间</th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def audit_table(entries: Sequence) -> str:
+    if not entries:
+        return message_card("审计日志中还没有记录。", "info")
+    rows = "".join(f"<tr><td>{esc(e.at)}</td><td>{esc(e.actor)}</td><td>{esc(e.action_text)}</td>"
+                   f"<td>{esc(e.target)}</td><td>{esc(e.detail)}</td></tr>" for e in entries)
+    return (f'<div class="pk-docs pk-audit"><div class="pk-search-head">审计日志（最近 {len(entries)} 条，只能追加）</div>'
+            f'<table class="pk-table"><thead><tr><th>时间</th><th>操作人</th><th>操作</th><th>对象</th><th>说明</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></div>")

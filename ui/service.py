@@ -19,13 +19,18 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.answerer import Answerer
+from kb.audit import AuditLog
 from kb.errors import PolicyKBError
 from kb.library import Library
 from kb.models import TASK_ROW, Answer, Citation, Clause, Document, TaskRow
 from kb.retriever import Filters
 from ui import render
+
+if TYPE_CHECKING:
+    from ui.auth import Authority
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,8 @@ class UIService:
         self.answerer = answerer or Answerer(library)
         self._write_lock = threading.Lock()
         self._secret = secrets.token_bytes(32)
+        self.audit: AuditLog | None = None  # set by the server: who uploaded or removed what
+        self.authority: Authority | None = None  # set by the server: sign-in and roles
 
     # -- setup ----------------------------------------------------------------------------------------
     @property
@@ -269,7 +276,7 @@ class UIService:
         return dest, name
 
     def ingest_uploads(self, files: Sequence[tuple[str | Path, str | None]],
-                       progress: Callable[[float, str], None] | None = None) -> list[dict]:
+                       progress: Callable[[float, str], None] | None = None, actor: str = "本机") -> list[dict]:
         """Store, read and index each uploaded file; one report dict per file (name, ok, counts or error)."""
         say = progress or (lambda _f, _d: None)
         reports: list[dict] = []
@@ -298,6 +305,8 @@ class UIService:
                     shutil.rmtree(dest.parent, ignore_errors=True)
                 any_ok = any_ok or result.ok
                 reports.append(data)
+                self._record(actor, "upload", name, f"成功：{data.get('title', '')} {data.get('number', '')}".strip()
+                             if result.ok else f"失败：{data.get('error', '')}")
             if any_ok:
                 self._sweep_uploads()
                 say(len(files) / (len(files) + 1), "正在重建检索索引")
@@ -317,7 +326,11 @@ class UIService:
             if folder.is_dir() and not folder.is_symlink() and folder.resolve() not in kept:
                 shutil.rmtree(folder, ignore_errors=True)
 
-    def remove(self, doc_id: str | None) -> str:
+    def _record(self, actor: str, action: str, target: str, detail: str = "") -> None:
+        if self.audit is not None:
+            self.audit.record(actor, action, target, detail)
+
+    def remove(self, doc_id: str | None, actor: str = "本机") -> str:
         """Remove a document and rebuild the index; returns a Chinese message."""
         doc = self.library.document(doc_id) if doc_id else None
         if doc is None:
@@ -326,6 +339,7 @@ class UIService:
             removed = self.library.remove(doc.doc_id)
             if not removed:
                 return f"文件《{doc.title}》已不在知识库中。"
+            self._record(actor, "remove", f"《{doc.title}》{doc.number}", doc.doc_id)
             source = Path(doc.source_path)
             try:
                 if self.upload_dir.resolve() in source.resolve().parents:
