@@ -29,11 +29,11 @@ def _rules(kind: str) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{r[1]})" for r in _data_rows("lead_rules.txt") if r[0] == kind))
 
 # 〔责任单位：…〕  （牵头单位：…，责任单位：…）  牵头单位：…。责任单位：…。
-_BRACKET = re.compile(r"[〔（]((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门)[：:][^〔〕（）]*(?:（[^（）]*）[^〔〕（）]*)*)[〕）]")
-_INLINE = re.compile(r"(牵头|责任|配合|协办|参与)(?:单位|部门)[：:]([^。；〕]+)")
+_BRACKET = re.compile(r"[〔（]((?:牵头|主责|责任|配合|协办|主办|参与|协同|协助)(?:单位|部门)[：:][^〔〕（）]*(?:（[^（）]*）[^〔〕（）]*)*)[〕）]")
+_INLINE = re.compile(r"(牵头|主责|责任|配合|协办|参与|协同|协助)(?:单位|部门)[：:]([^。；〕]+)")
 # "由市数据局牵头，市政务服务中心、市财政局配合" closing a clause
 _LED_BY = re.compile(r"由([^，。；：由]{2,40}?)牵头(?:负责)?(?:，([^，。；：]{2,80}?)(?:等单位|等部门)?(?:配合|参与|协同|协助))?[。；]?\s*$")
-_ROLE_SPLIT = re.compile(r"[，；,;]?\s*((?:牵头|责任|配合|协办|主办|参与)(?:单位|部门))[：:]")
+_ROLE_SPLIT = re.compile(r"[，；,;]?\s*((?:牵头|主责|责任|配合|协办|主办|参与|协同|协助)(?:单位|部门))[：:]")
 #: the document's own convention for who leads, stated once anywhere ("列首位的为牵头单位，下同")
 FIRST_IS_LEAD = _rules("first")
 COMMA_IS_LEAD = _rules("comma")
@@ -49,7 +49,7 @@ _BY = re.compile(r"由([^，。；：由]{2,40}?)(?:牵头(?:负责)?|会同([^�
                  r"(?:[，,]([^，。；：]{2,80}?)(?:等(?:有关|相关)?(?:单位|部门))?(?:配合|参与|协同|协助))?")
 _LEAD_MARK = re.compile(r"[（(]牵头(?:单位|部门)?[）)]")
 
-_LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位")
+_LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位", "主责单位", "主责部门")
 
 
 @dataclass
@@ -143,8 +143,17 @@ def _from_parentheses(text: str, first_is_lead: bool) -> Responsibility | None:
     return None
 
 
+# "市发展改革委牵头，市财政局配合。" / "市民政局为牵头单位，市财政局为配合单位" as a sentence of their own
+_BARE = re.compile(r"(?:^|[。；：\s])([^，。；：\s由]{2,60}?)(?:牵头(?:负责)?|为牵头(?:单位|部门))[，,]"
+                   r"([^，。；：]{2,120}?)(?:等(?:有关|相关)?(?:单位|部门))?(?:为)?(?:配合|参与|协同|协助|按职责分工负责)")
+
+
 def _from_by(text: str) -> Responsibility | None:
-    """由X牵头(，Y配合) / 由X会同Y负责 / 由X负责, where X names units by their structure."""
+    """由X牵头(，Y配合) / 由X会同Y负责 / 由X负责 / X牵头，Y配合, where X names units by their structure."""
+    for m in _BARE.finditer(text):
+        lead, shared = _units(m.group(1)), _units(re.sub(r"(?:单位|部门)$", "", m.group(2)) or m.group(2))
+        if lead and shared is not None:
+            return Responsibility(lead=lead, shared=shared, start=m.start(1))
     for m in _BY.finditer(text):
         lead = _units(m.group(1))
         if lead:

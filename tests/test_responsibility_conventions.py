@@ -54,3 +54,10 @@ def test_a_stated_rule_reaches_the_extractor_through_the_document():
 
 def test_the_rule_inside_the_statement_itself():
     assert _who("推进工作（市人社局、市财政局负责，列首位的为牵头单位，下同）。") == (["市人社局"], ["市财政局"])
+
+
+def test_bare_lead_sentences_and_role_words():
+    assert _who("推进工作。市发展改革委牵头，市财政局、市商务局配合。") == (["市发展改革委"], ["市财政局", "市商务局"])
+    assert _who("市民政局为牵头单位，市财政局为配合单位。") == (["市民政局"], ["市财政局"])
+    assert _who("加强监督。主责单位：市民政局；协同单位：市财政局。") == (["市民政局"], ["市财政局"])
+    assert _who("企业牵头，高校配合，共同建设") is None
