@@ -114,7 +114,7 @@ def test_gradio_client_ask_matches_the_json_api(server):
     _, via_json = _request(server.url + "api/ask", {"question": QUESTION})
     assert via_gradio == via_json
     hits = client.predict("东数西算", 3, api_name="/search")
-    assert len(hits) == 3
+    assert 1 <= len(hits) <= 3 and "东数西算" in hits[0]["text"]
     with pytest.raises(Exception, match="问题为空"):
         client.predict("  ", api_name="/ask")
 

@@ -30,9 +30,14 @@ class CitationOut(BaseModel):
     text: str = Field(description="条款原文（文件全文的精确片段）")
     start: int = Field(description="原文起始位置")
     end: int = Field(description="原文结束位置")
-    score: float = Field(description="检索相关度")
+    score: float = Field(description="排序分（融合 BM25 与向量检索，只用于排序，不是概率）")
     in_force: bool | None = Field(None, description="是否现行有效；文件未载明有效期时为 null")
     validity_note: str = Field("", description="有效期说明")
+
+
+class SearchHitOut(CitationOut):
+    similarity: float = Field(description="语义相似度：问题与条款的 e5 向量余弦（0–1）")
+    coverage: float = Field(description="关键词覆盖：问题的二字词在条款中出现的比例（0–1）")
 
 
 class AnswerOut(BaseModel):
@@ -68,7 +73,8 @@ def make_router(service: UIService) -> APIRouter:
         except PolicyKBError as exc:
             raise ApiError(str(exc)) from exc
 
-    @router.get("/search", response_model=list[CitationOut], responses=_ERRORS, summary="检索条款：返回排序后的引用条款")
+    @router.get("/search", response_model=list[SearchHitOut], responses=_ERRORS,
+                summary="检索条款：返回达到相关度门槛的条款（没有相关条款时为空列表）")
     def search(
         q: str = Query("", description="关键词或半句话"),
         k: int = Query(5, ge=1, le=50, description="返回条数（1–50）"),
@@ -76,6 +82,7 @@ def make_router(service: UIService) -> APIRouter:
         chapter: str | None = Query(None, description="只检索某一章节（标题中的文字）"),
         unit: str | None = Query(None, description="只检索涉及某单位的条款"),
         in_force: bool = Query(False, description="只检索现行有效的条款"),
+        include_unknown: bool = Query(False, description="与 in_force 同用：也列出文件未载明有效期的条款"),
     ) -> list[dict]:
         doc_id = None
         if doc:
@@ -85,7 +92,7 @@ def make_router(service: UIService) -> APIRouter:
             doc_id = found.doc_id
         filters = Filters(doc_id=doc_id, chapter=chapter or None, unit=unit or None, in_force_only=in_force)
         try:
-            return [c.to_dict() for c in service.search(q, k=k, filters=filters)]
+            return [h.to_dict() for h in service.search_hits(q, k=k, filters=filters, include_unknown=include_unknown)]
         except PolicyKBError as exc:
             raise ApiError(str(exc)) from exc
 

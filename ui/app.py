@@ -114,7 +114,9 @@ def build_blocks(service: UIService) -> gr.Blocks:
                     s_unit = gr.Dropdown(choices=service.unit_choices(), value=None, allow_custom_value=True,
                                          label="涉及单位", scale=2)
                     with gr.Column(scale=2, min_width=160):
-                        s_force = gr.Checkbox(label="只看现行有效", value=False)
+                        s_force = gr.Checkbox(label="只看现行有效", value=False, elem_id="pk-in-force")
+                        s_unknown = gr.Checkbox(label="含未载明有效期", value=True, elem_id="pk-unknown",
+                                                info="只看现行有效时，是否也列出文件未载明有效期的条款")
                         s_k = gr.Slider(3, 30, value=10, step=1, label="结果条数")
                 search_out = gr.HTML(service.search_html(""), elem_id="pk-search-results", js_on_load=None)
 
@@ -168,16 +170,17 @@ def build_blocks(service: UIService) -> gr.Blocks:
 
         unit.change(service.unit_html, unit, unit_out, show_progress="hidden", **private)
 
-        search_inputs = [query, s_doc, s_chapter, s_unit, s_force, s_k]
+        search_inputs = [query, s_doc, s_chapter, s_unit, s_force, s_k, s_unknown]
 
-        def run_search(q, doc_id, chapter, unit_name, in_force, k):
-            return service.search_html(q or "", doc_id or None, chapter, unit_name, bool(in_force), int(k or 10))
+        def run_search(q, doc_id, chapter, unit_name, in_force, k, unknown=True):
+            return service.search_html(q or "", doc_id or None, chapter, unit_name, bool(in_force), int(k or 10),
+                                       include_unknown=bool(unknown))
 
         search_kw = {"show_progress": "hidden", "trigger_mode": "always_last", "concurrency_limit": 8,
                      "concurrency_id": "answer", **private}
         query.change(run_search, search_inputs, search_out, **search_kw)
         query.submit(run_search, search_inputs, search_out, **search_kw)
-        for control in (s_chapter, s_unit, s_force):
+        for control in (s_chapter, s_unit, s_force, s_unknown):
             control.change(run_search, search_inputs, search_out, **search_kw)
         s_k.release(run_search, search_inputs, search_out, **search_kw)
         s_doc.change(lambda d: gr.update(choices=service.chapter_choices(d or None), value=None), s_doc, s_chapter,
@@ -307,9 +310,9 @@ def build_blocks(service: UIService) -> gr.Blocks:
                 raise gr.Error(str(exc)) from exc
 
         def search(query: str, k: int = 5) -> list:
-            """检索条款：返回排序后的引用条款列表。"""
+            """检索条款：返回达到相关度门槛的引用条款（最多 k 条，可能为空），含语义相似度与关键词覆盖。"""
             try:
-                return [c.to_dict() for c in service.search(query, k=max(1, min(int(k), 50)))]
+                return [h.to_dict() for h in service.search_hits(query, k=max(1, min(int(k), 50)))]
             except PolicyKBError as exc:
                 raise gr.Error(str(exc)) from exc
 

@@ -254,27 +254,34 @@ def message_card(text: str, kind: str = "info") -> str:
 
 def search_results(
     query: str,
-    hits: Sequence[Citation],
+    hits: Sequence,
     neighbours: Callable[[str], Sequence[Clause]],
     row_task: Callable[[str], str | None] = lambda _cid: None,
     latency_ms: float | None = None,
     filters_text: str = "",
 ) -> str:
+    """``hits`` are ui.service.SearchHit (citation, similarity, coverage) or bare Citations."""
     terms = query_terms(query)
     timing = f"，用时 {latency_ms:.0f} 毫秒" if latency_ms is not None else ""
     filt = f"（筛选：{esc(filters_text)}）" if filters_text else ""
     if not hits:
-        return (f'<div class="pk-search"><div class="pk-search-head">没有找到与“{esc(query)}”相关的条款{filt}。'
-                f"可以换个说法，或放宽筛选条件。</div></div>")
-    head = f'<div class="pk-search-head">“{esc(query)}”：{len(hits)} 条结果{filt}{timing}</div>'
+        return (f'<div class="pk-search pk-search-none"><div class="pk-search-head">未找到相关条款：没有条款与“{esc(query)}”'
+                f"足够相关{filt}。可以换个说法、换个关键词，或放宽筛选条件。</div></div>")
+    head = (f'<div class="pk-search-head">“{esc(query)}”：{len(hits)} 条结果{filt}{timing}'
+            f'<span class="pk-muted">（只列出达到相关度门槛的条款）</span></div>')
     items = []
-    for i, c in enumerate(hits, 1):
+    for i, hit in enumerate(hits, 1):
+        c = getattr(hit, "citation", hit)
+        if hasattr(hit, "similarity"):
+            figures = (f"语义相似度 {hit.similarity:.2f} · 关键词覆盖 {hit.coverage:.0%}")
+        else:
+            figures = f"排序分 {c.score:.3f}"
         items.append(
             f'<div class="pk-hit"><div class="pk-hit-head"><span class="pk-n">{i}</span>'
             f'<span class="pk-label">{esc(c.label)}</span><span class="pk-path">{esc(" > ".join(c.path))}</span>'
             f"{validity_badge(c.in_force, c.validity_note)}</div>"
             f'<div class="pk-hit-doc">《{esc(c.doc_title)}》{esc(c.doc_number)}'
-            f'<span class="pk-muted"> 相关度 {c.score:.3f}</span></div>'
+            f'<span class="pk-muted pk-figures" title="语义相似度：问题与条款的向量余弦（0–1）；关键词覆盖：问题的二字词在条款中出现的比例"> {figures}</span></div>'
             f"{clause_body(c.text, terms, row=row_task(c.clause_id))}"
             f'<div class="pk-actions">{copy_button(c)}<details class="pk-ctx"><summary>在原文中查看</summary>'
             f"{neighbours_html(c.clause_id, neighbours(c.clause_id), terms, row_task)}</details></div></div>"

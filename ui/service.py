@@ -18,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ from kb.library import Library
 from kb.models import TASK_ROW, Answer, Citation, Clause, Document, TaskRow
 from kb.retriever import Filters
 from ui import render
+from ui.relevance import coverage, fitted_rule
 
 if TYPE_CHECKING:
     from ui.auth import Authority
@@ -37,6 +39,18 @@ log = logging.getLogger(__name__)
 ALLOWED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
 MAX_UPLOAD_FILES = 20
 INTERNAL_ERROR = "处理时出错，请稍后重试；如果问题持续，请联系管理员查看服务日志。"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search result with the two absolute figures it passed on (see ui/relevance.py)."""
+
+    citation: Citation
+    similarity: float  # e5 cosine similarity of query and clause
+    coverage: float  # share of the query's character bigrams found in the clause
+
+    def to_dict(self) -> dict:
+        return {**self.citation.to_dict(), "similarity": self.similarity, "coverage": self.coverage}
 
 
 class UploadError(PolicyKBError):
@@ -94,8 +108,27 @@ class UIService:
         """Raises QuestionError (a Chinese message) for an empty or too long question."""
         return self.answerer.ask(question)
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Citation]:
-        return self.answerer.search(query, k=k, filters=filters)
+    def search_hits(self, query: str, k: int = 10, filters: Filters | None = None,
+                    include_unknown: bool = True) -> list[SearchHit]:
+        """Ranked hits that pass the fitted relevance rule (ui/relevance.py), at most ``k``: none when
+        nothing is relevant. ``filters.in_force_only`` keeps clauses in force; ``include_unknown`` also
+        keeps those whose document states no validity."""
+        cleaned = self.answerer._clean(query)  # the answerer's own checks: empty, too long, markup
+        rule = fitted_rule()
+        hits = []
+        for clause, score, similarity in self.answerer.retriever.search_scored(cleaned, k=min(50, k * 2), filters=filters):
+            cov = coverage(cleaned, clause.text)
+            if not rule.passes(cov, similarity):
+                continue
+            citation = self.library.cite(clause, score)
+            if filters is not None and filters.in_force_only and citation.in_force is not True and not include_unknown:
+                continue
+            hits.append(SearchHit(citation, round(similarity, 3), round(cov, 3)))
+        return hits[:k]
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None,
+               include_unknown: bool = True) -> list[Citation]:
+        return [h.citation for h in self.search_hits(query, k, filters, include_unknown)]
 
     def neighbours(self, clause_id: str) -> list[Clause]:
         return self.library.neighbours(clause_id, width=2)
@@ -124,14 +157,15 @@ class UIService:
         return render.answer_card(answer, self.neighbours, self.row_task, latency_ms=ms)
 
     def search_html(self, query: str, doc_id: str | None = None, chapter: str | None = None,
-                    unit: str | None = None, in_force_only: bool = False, k: int = 10) -> str:
+                    unit: str | None = None, in_force_only: bool = False, k: int = 10,
+                    include_unknown: bool = True) -> str:
         if not (query or "").strip():
             return render.message_card("输入关键词或半句话即可检索条款，例如：东数西算、大数据交易中心、首次达到1亿元。")
         filters = Filters(doc_id=doc_id or None, chapter=(chapter or "").strip() or None,
                           unit=(unit or "").strip() or None, in_force_only=bool(in_force_only))
         start = time.perf_counter()
         try:
-            hits = self.search(query, k=k, filters=filters)
+            hits = self.search_hits(query, k=k, filters=filters, include_unknown=include_unknown)
         except PolicyKBError as exc:
             return render.message_card(str(exc), "warn")
         except Exception:
@@ -147,7 +181,7 @@ class UIService:
         if filters.unit:
             parts.append(f"单位“{filters.unit}”")
         if filters.in_force_only:
-            parts.append("仅现行有效")
+            parts.append("仅现行有效（含未载明有效期）" if include_unknown else "仅现行有效")
         return render.search_results(query, hits, self.neighbours, self.row_task, latency_ms=ms,
                                      filters_text="，".join(parts))
 
