@@ -148,6 +148,11 @@ _BARE = re.compile(r"(?:^|[。；：\s])([^，。；：\s由]{2,60}?)(?:牵头(?
                    r"([^，。；：]{2,120}?)(?:等(?:有关|相关)?(?:单位|部门))?(?:为)?(?:配合|参与|协同|协助|按职责分工负责)")
 
 
+# "市卫生计生委要牵头制定督导细则", "民政部门牵头做好…衔接工作": a unit that leads the sentence's own task
+_LEADS_VERB = re.compile(r"(?:^|[。；：\s])([^，。；：\s由]{2,30}?)(?:要|应|应当|负责|原则上)?牵头(?!单位|部门|医院|机构|作用|揽总)"
+                         r"(?=[\u4e00-\u9fff])")
+
+
 def _from_by(text: str) -> Responsibility | None:
     """由X牵头(，Y配合) / 由X会同Y负责 / 由X负责 / X牵头，Y配合, where X names units by their structure."""
     for m in _BARE.finditer(text):
@@ -159,6 +164,10 @@ def _from_by(text: str) -> Responsibility | None:
         if lead:
             shared = (_units(m.group(2) or "") or []) + (_units(m.group(3) or "") or [])
             return Responsibility(lead=lead, shared=shared, start=m.start())
+    for m in _LEADS_VERB.finditer(text):
+        lead = _units(m.group(1))
+        if lead:
+            return Responsibility(lead=lead, start=m.start(1))
     return None
 
 
@@ -196,7 +205,7 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
     if not lead and shared and comma_lead:
         resp.lead = [u for u in shared if u in comma_lead]
         resp.shared, resp.first_is_lead = [u for u in shared if u not in comma_lead], True
-    elif not lead and shared and first_is_lead:
+    elif not lead and shared and first_is_lead and looks_like_unit(shared[0]) and not _GENERIC.match(shared[0]):
         resp.lead, resp.shared, resp.first_is_lead = shared[:1], shared[1:], True
     return resp
 

@@ -61,3 +61,15 @@ def test_bare_lead_sentences_and_role_words():
     assert _who("市民政局为牵头单位，市财政局为配合单位。") == (["市民政局"], ["市财政局"])
     assert _who("加强监督。主责单位：市民政局；协同单位：市财政局。") == (["市民政局"], ["市财政局"])
     assert _who("企业牵头，高校配合，共同建设") is None
+
+
+def test_a_unit_that_leads_its_sentence():
+    assert _who("加强考核。市卫生计生委要牵头制定详细的督导和考核细则。") == (["市卫生计生委"], [])
+    assert _who("民政部门牵头做好农村低保制度与扶贫开发政策衔接工作") == (["民政部门"], [])
+    assert _who("医联体牵头医院要与基层医疗卫生机构建立协作关系") is None
+    assert _who("市自然资源规划局要发挥牵头揽总作用") is None
+
+
+def test_a_generic_first_unit_does_not_lead():
+    assert _who("（责任单位：各有关部门和单位按职责分工负责）", True)[0] == []
+    assert _who("（责任单位：各有关部门和单位，各区市县人民政府、园区管委会）", True)[0] == []
