@@ -8,7 +8,8 @@ from kb.figures import CN_NUMERAL, cn_number
 from kb.models import Amount, Incentive, Tier
 
 # Arabic figures, or Chinese numerals read by cn2an ("五十万元", "一点五亿元"); the magnitude word stays apart
-_NUM = (rf"(?:\d+(?:,\d{{3}})*(?:\.\d+)?|(?<![零〇一二两三四五六七八九十百千数几上近余多第]){CN_NUMERAL}"
+# a number starts only where a run of digits starts, so a long run is scanned once, not once per digit
+_NUM = (rf"(?:(?<![\d.,])\d+(?:,\d{{3}})*(?:\.\d+)?|(?<![零〇一二两三四五六七八九十百千数几上近余多第]){CN_NUMERAL}"
         rf"(?=\s*(?:千万|百万|十万|万|亿|千)?元))")
 _SCALE = {"": 1.0, "千": 1e3, "万": 1e4, "十万": 1e5, "百万": 1e6, "千万": 1e7, "亿": 1e8}
 MONEY = re.compile(rf"({_NUM})(?:\s*[—\-~至到]\s*({_NUM}))?\s*(千万|百万|十万|万|亿|千)?元")

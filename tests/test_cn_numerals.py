@@ -25,3 +25,19 @@ def test_question_figures():
     assert money_in_question("营收十二亿能拿多少") == [1.2e9]
     assert money_in_question("一点五亿") == [1.5e8]
     assert money_in_question("给五十万") == [5e5]
+
+
+def _cost(text: str) -> float:
+    import time
+
+    t = time.process_time()
+    find_amounts(text)
+    return time.process_time() - t
+
+
+def test_amount_scan_is_linear_on_long_runs():
+    """A run of digits or numerals with no 元 costs O(n): 10x input, well under 30x time (quadratic ~100x)."""
+    for unit in ("1", "五"):
+        small = min(_cost(unit * 20_000) for _ in range(3))
+        large = min(_cost(unit * 200_000) for _ in range(3))
+        assert large / max(small, 1e-4) < 30, unit
