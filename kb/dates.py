@@ -20,6 +20,8 @@ DATE = re.compile(r"(\d{4})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?")
 #: a full date in Arabic or Chinese numerals: 2024年2月1日, 二〇二五年十二月三十一日
 FULL_DATE = re.compile(rf"{_Y}\s*年\s*{_MD}\s*月\s*{_MD}\s*日")
 PERIOD = re.compile(r"(\d{4})\s*[—\-~至到－]+\s*(\d{4})年")
+#: "有效期至2025年底", "执行到2025年6月底": the last day of that year or month
+_UNTIL_END = re.compile(rf"(?:至|到|截至|截止)\s*{_Y}\s*年(?:\s*{_MD}\s*月)?\s*(?:底|末)")
 _SENTENCE = re.compile(r"[^。；\n]+[。；]?")
 _KEYS = ("有效期", "施行", "执行", "实施", "生效")
 #: a sentence that states a period: 有效期…, 实施期限…, 实施时间为…至…, 执行期为…
@@ -93,6 +95,12 @@ def _span(sentence: str, issue_date: str | None, stated: bool = True) -> tuple[s
             start = day
         elif start is not None and end is None and "至" in sentence[: m.start()]:
             end = day
+    until_end = _UNTIL_END.search(sentence) if end is None else None
+    if until_end and (y := _num(until_end.group(1))):
+        month = _num(until_end.group(2)) if until_end.group(2) else 12
+        if month and 1 <= month <= 12:
+            last = date(y + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+            end = last.isoformat()
     if start is None and issue_date and _FROM_ISSUE.search(sentence):
         start = issue_date
         later = _DAYS_AFTER.search(sentence)

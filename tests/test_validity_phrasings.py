@@ -55,3 +55,8 @@ def test_validity_scan_is_linear():
     base = min(_cost(small) for _ in range(3))
     big = min(_cost(large) for _ in range(3))
     assert big / max(base, 1e-4) < 30  # quadratic would be ~100x
+
+
+def test_until_the_end_of_a_year_or_month():
+    assert _spans("本政策有效期至2025年底。") == [(None, "2025-12-31")]
+    assert _spans("本办法自印发之日起施行，有效期至二〇二六年六月底。") == [("2022-03-04", "2026-06-30")]
