@@ -13,15 +13,11 @@ from collections import Counter
 from collections.abc import Iterable
 
 from indexing.tokenizer import Tokenizer
+from kb import lexicon
 from kb.models import Clause
 
-_FILLER = re.compile(
-    r"请问|你好|您好|我们|我司|我家|咱们|公司|单位的?|想问|问一下|一下|能不能|可不可以|可以|是否|有没有|多少钱|多少|什么|哪些|哪个|哪几|"
-    r"几个|几项|几天|几年|怎么|如何|为啥|为什么|谁|吗|呢|吧|啊|呀|嘛|了|的|是|在|有|和|与|及|要|能|拿|给|还|都|该|这个|那个|那条|这条|"
-    r"条款|政策|规定|文件|方案|一共|具体|相关|关于|情况|现在|目前|今年|知道|告诉|说说|查一?查|找一?找|帮忙|麻烦|那事|那件事|这事|事儿|"
-    r"负责|牵头|部门|管|啥|咋|多大|多久|多长|几|个|目标|指标|是多少|才行|才能|才可以|是不是|对不对|哪里|哪儿|"
-    r"俺们|俺|够不够|行不行|中不中|去年|前年|明年|今年|想问下|问下|请教"
-)
+# words that ask, greet or point rather than name what is asked (kb/lexicon/fillers.txt)
+_FILLER = lexicon.alternation("fillers.txt")
 
 
 #: Weight of a question word no clause of the KB contains, relative to the rarest known word. Callers

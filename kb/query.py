@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import re
 
+from kb import lexicon
 from kb.synonyms import formalise
 
 # asks whether / until when / since when a policy applies (dates of events, "哪几天", are not periods)
-_PERIOD_ASKED = re.compile(
-    r"哪年到哪年|到哪年|截至哪年|几年有效|有效期|还有效|是否有效|有效吗|过期|失效|到期|管几年|管多久|"
-    r"什么时候(?:开始|施行|执行|实施|截止|结束|起)|何时(?:开始|施行|执行|实施|起)|施行日期|期限|"
-    r"还能(?:申请|申报|享受|兑现)|还可以(?:申请|申报|享受)|还(?:在)?执行|还适用|还算数|现在还|仍然有效|现行"
-)
+_PERIOD_ASKED = lexicon.alternation("period_asked.txt")
 # asks when something happens ("春节电力需求响应哪几天"), not for how long a policy applies
 _EVENT_TIME_ASKED = re.compile(r"哪几天|哪天|几号|哪段时间|什么时间|几点|哪些天|哪几个时段|时段")
 #: How documents state when something happens: "本次需求响应实施时间为2021年2月13日至…".

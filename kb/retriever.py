@@ -111,9 +111,15 @@ class Retriever:
                expand: bool = True) -> list[tuple[Clause, float]]:
         """Ranked clauses for a query, filters applied before ranking; with `expand`, the query is put
         in the documents' words first (kb.query.search_text)."""
+        return [(c, s) for c, s, _ in self.search_scored(query, k, filters, mode, expand)]
+
+    def search_scored(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
+                      expand: bool = True) -> list[tuple[Clause, float, float]]:
+        """As :meth:`search`, each hit with the e5 similarity of query and clause (0 when unknown)."""
         index = self.index(wait=False)
         allowed = self._allowed(filters) if filters else None
         hits = index.search(search_text(query) if expand else query, k=k, allowed_ids=allowed, mode=mode)
+        dense = {h.clause_id: float(h.dense_score or 0.0) for h in hits}
         out = []
         for hit in hits:
             clause = self.library.clause(hit.clause_id)
@@ -122,7 +128,7 @@ class Retriever:
         if expand and asks_period(query) and out:
             topic = index.search(topic_text(query), k=3, allowed_ids=allowed, mode=mode)
             out = self._period_first(query, out, topic, allowed, k)
-        return out
+        return [(c, s, dense.get(c.clause_id, 0.0)) for c, s in out]
 
     def _period_first(self, query: str, hits: list[tuple[Clause, float]], topic: list,
                       allowed: set[str] | None, k: int) -> list[tuple[Clause, float]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import answerer as answerer_module
+from kb.qa import answerer as answerer_module
 from kb.compose.common import Draft
 from kb.grounding import facts_in, ungrounded
 

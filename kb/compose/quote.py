@@ -31,7 +31,7 @@ def quote(ctx: Context, intent: str) -> Draft | None:
     prefer = _CONDITION if intent == I.CONDITION else (asked[1] if asked else _FIGURE if asks_figure else None)
     sentence = best_sentence(ctx, clause, prefer, bonus=0.5)
     if intent == I.CONDITION:
-        check = _against_thresholds(ctx.question, sentence)
+        check = against_thresholds(ctx.question, sentence)
         if check is not None:
             verdict, derived = check
             return Draft(intent, f"{sentence}[1]{verdict}", [clause], derived)
@@ -45,7 +45,7 @@ _AT_LEAST = re.compile(
 )
 
 
-def _against_thresholds(question: str, sentence: str) -> tuple[str, list[str]] | None:
+def against_thresholds(question: str, sentence: str) -> tuple[str, list[str]] | None:
     """"本地9家企业…合同执行了1500万，够不够" against "10家（含）以上且…1000万元（含）以上": each figure the
     caller gives, set against the threshold of the same measure the sentence names."""
     parts, derived, met_all = [], [], True

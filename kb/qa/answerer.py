@@ -1,7 +1,10 @@
 """The extractive answerer: the fact first (unit, amount, date), then the exact clauses that hold it.
 
-No language model: composers (kb/compose) build answers from fields the extractors found in clauses,
-and a grounding check rejects any answer whose units, amounts or dates do not stand in a cited clause.
+No language model. The question's answer type (kb.qa.analysis) chooses the answer's shape; candidate
+sentences and items of the top clauses (kb.qa.candidates) get one learned score (kb.qa.scoring) that
+also decides found / not found; composers (kb.compose for lead units, incentives, periods, targets and a
+unit's tasks; kb.qa.composers for the other shapes) build the text, and a grounding check rejects any
+answer whose units, amounts or dates do not stand in a cited clause.
 """
 
 from __future__ import annotations
@@ -9,13 +12,15 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import replace
 
 from indexing.tokenizer import Tokenizer
 from kb import intent as I
+from kb import lexicon
 from kb.compose.common import Context, Draft, short
 from kb.compose.money import incentive
 from kb.compose.portfolio import unit_tasks
-from kb.compose.quote import quote
+from kb.compose.quote import against_thresholds
 from kb.compose.when import target, validity
 from kb.compose.who import who_leads
 from kb.confidence import GramStats
@@ -25,6 +30,12 @@ from kb.header import DOC_NUMBER
 from kb.library import Library
 from kb.models import PREAMBLE, Answer, Citation, Clause
 from kb.normalize import fold
+from kb.qa import analysis as A
+from kb.qa import composers
+from kb.qa.candidates import Candidate, candidates, is_junk
+from kb.qa.scoring import Question, found_prob, model
+from kb.qa.scoring import score as score_candidates
+from kb.query import asks_period
 from kb.retriever import Filters, Retriever, domain_terms
 from kb.synonyms import formalise
 from kb.typos import TypoFixer
@@ -35,38 +46,80 @@ MAX_QUESTION_CHARS = 500
 RELATED_CITATIONS = 2
 RELATED_MIN_SCORE = 0.5
 _NEAREST = "以下条款可能相关，仅供参考。"
-# Share of the question's IDF-weighted content a clause must hold before it counts as an answer.
-# Calibrated on the dev split of eval/gold (see eval/results/); below it the answer is "not found".
-DEFAULT_THRESHOLD = 0.65
+# found / not found is decided by the learned score (kb.qa.scoring, threshold in answer_model.json);
+# the composers of kb.compose then only choose among clauses, so their own coverage gate is off.
+COMPOSER_THRESHOLD = 0.0
 # the IDF mass below which a question holds nothing distinctive to look for ("1", "政策")
 MIN_QUESTION_MASS = 3.0
-# Questions with this many content words are judged against a lower coverage threshold (dev split: accuracy
-# 93.3 -> 93.8, answerable answered 96.2 -> 97.1, abstention recall unchanged at 94.8; flat for 10-11 words
-# and thresholds 0.45-0.5).
-LONG_QUESTION_WORDS = 10
-LONG_QUESTION_THRESHOLD = 0.5
-_GENERIC_TITLE = re.compile(r"关于|印发|进一步|实施方案|行动方案|实施意见|实施细则|管理办法|实施办法|若干政策措施|若干措施|若干政策|的|通知|广州市|广安市|赣州市|天津市|（试行）")
+#: answer type -> the intent label answers carry (and the kb.compose composer that serves it)
+INTENT_OF = {A.UNIT: I.WHO_LEADS, A.MONEY: I.INCENTIVE, A.RATE: I.INCENTIVE, A.DATE: I.VALIDITY,
+             A.COUNT: I.TARGET, A.CONDITIONS: I.CONDITION, A.MATERIALS: I.CONDITION, A.YESNO: I.CONDITION,
+             A.PROCEDURE: I.KEYWORD, A.DEFINITION: I.KEYWORD, A.LIST: I.KEYWORD, A.KEYWORD: I.KEYWORD}
+#: Another document's candidate is a second version's answer when it scores this share of the best and
+#: the two titles share this share of their bigrams.
+OTHER_VERSION_SHARE = 0.9
+OTHER_VERSION_TITLES = 0.6
+#: how a refusal names what a value question asked for
+_ASKED_NAMES = {A.MONEY: "金额", A.RATE: "比例", A.COUNT: "数量", A.DATE: "时间", A.MATERIALS: "材料"}
 
 
 class Answerer:
     """Answers questions over a Library; safe to share between threads."""
 
-    def __init__(self, library: Library, retriever: Retriever | None = None, threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(self, library: Library, retriever: Retriever | None = None, threshold: float | None = None) -> None:
         self.library = library
         self.retriever = retriever or Retriever(library)
-        self.threshold = threshold
+        self.threshold = model().threshold if threshold is None else threshold
         self._stats: GramStats | None = None
         self._stats_generation = -1
         self._typos: TypoFixer | None = None
         self._typos_generation = -1
         self._places: dict[str, set[str]] | None = None
         self._places_generation = -1
+        self._view: dict | None = None
+        self._view_generation = -1
         self._lock = threading.Lock()
 
     # -- public API ------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[Citation]:
         query = self._clean(query)
         return [self.library.cite(c, s) for c, s in self.retriever.search(query, k=k, filters=filters)]
+
+    def analyse(self, question: str, filters: Filters | None = None) -> dict:
+        """Everything the answer is built from, before composing: type, hits, scored candidates.
+        (eval.fit_answer_model reads the same, so the model is fitted on what ask() sees.)"""
+        typed_right, fixes = self._typo_fixer().fix(question)
+        formal = formalise(typed_right)
+        doc_id = (filters.doc_id if filters else None) or self._document_in(question)
+        unit = self._unit_in(question, doc_id)
+        answer_type = A.answer_type(formal)
+        intent = INTENT_OF[answer_type]
+        if unit and answer_type in (A.LIST, A.KEYWORD, A.COUNT) and re.search(r"牵头|负责|承担|参与|任务|工作|职责|哪几|哪些", formal.replace(unit, "")):
+            intent = I.UNIT_TASKS  # "文旅局…牵头哪几条": the tasks of the unit named
+        elif unit and answer_type in (A.LIST, A.KEYWORD, A.UNIT) and (
+                answer_type != A.UNIT or len(formal.replace(unit, "")) <= 8):
+            intent = I.UNIT_TASKS if answer_type != A.UNIT or not re.search(r"谁|哪", formal.replace(unit, "")) else intent
+        if answer_type in (A.YESNO, A.DATE) and asks_period(formal):
+            intent = I.VALIDITY
+        scoped = filters or Filters()
+        if doc_id and not scoped.doc_id:
+            scoped = Filters(doc_id=doc_id, chapter=scoped.chapter, unit=scoped.unit, in_force_only=scoped.in_force_only)
+        scored = self.retriever.search_scored(formal, k=20, filters=scoped)
+        scored = [h for h in scored if h[0].kind != PREAMBLE or len(h[0].text) > 40]
+        hits = [(c, s) for c, s, _ in scored]
+        dense = {c.clause_id: d for c, _, d in scored}
+        stats = self._gram_stats()
+        words = stats.question_words(formal)
+        grams = stats.question_grams(formal)
+        ctx = Context(formal, grams, stats, hits, self.library, COMPOSER_THRESHOLD, unit=unit, doc_id=doc_id, words=words)
+        view = self._kb_view()
+        cands = candidates(hits, view["titles"], view["issuers"])
+        clause_cov = {c.clause_id: ctx.coverage(c) for c, _ in hits[:12]}
+        question_info = Question(formal, answer_type, words, grams)
+        ranked = score_candidates(question_info, cands, stats, dense, clause_cov)
+        found = found_prob(question_info, ranked, stats, clause_cov)
+        return {"found_prob": found, "question_info": question_info, "formal": formal, "fixes": fixes, "doc_id": doc_id, "unit": unit, "answer_type": answer_type,
+                "intent": intent, "hits": hits, "ctx": ctx, "ranked": ranked, "dense": dense, "clause_cov": clause_cov}
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         question = self._clean(question)
@@ -75,40 +128,30 @@ class Answerer:
         number = DOC_NUMBER.fullmatch(re.sub(r"（(\d{4})）", r"〔\1〕", fold(question)).strip("？?。 "))
         if number:
             return self._document_by_number(number.group(1))
-        typed_right, fixes = self._typo_fixer().fix(question)
-        formal = formalise(typed_right)
-        doc_id = (filters.doc_id if filters else None) or self._document_in(question)
-        unit = self._unit_in(question, doc_id)
-        intent = I.detect_intent(formal, unit)
-        scoped = filters or Filters()
-        if doc_id and not scoped.doc_id:
-            scoped = Filters(doc_id=doc_id, chapter=scoped.chapter, unit=scoped.unit, in_force_only=scoped.in_force_only)
-        hits = self.retriever.search(formal, k=20, filters=scoped)
-        hits = [(c, s) for c, s in hits if c.kind != PREAMBLE or len(c.text) > 40]
-        stats = self._gram_stats()
-        words = stats.question_words(formal)
-        # a caller who tells a story ("我儿子大学毕业回老家办了个养殖场…") brings words no clause holds
-        threshold = min(self.threshold, LONG_QUESTION_THRESHOLD) if len(words) >= LONG_QUESTION_WORDS else self.threshold
-        ctx = Context(formal, stats.question_grams(formal), stats, hits, self.library, threshold,
-                      unit=unit, doc_id=doc_id, words=words)
+        a = self.analyse(question, filters)
+        formal, unit, intent, hits, ctx, ranked = a["formal"], a["unit"], a["intent"], a["hits"], a["ctx"], a["ranked"]
+        stats = ctx.stats
         mass = sum(stats.idf(g) for g in ctx.grams)
         if mass < MIN_QUESTION_MASS and not unit:  # "1", "的" … nothing to look for
             return self._refusal(question, intent, hits, "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。")
         stranger = self._unknown_organisation(question, unit)
         if stranger and (intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD) or not stranger.endswith("局")):
             return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到“{stranger}”：没有文件提到它。{_NEAREST}")
-        draft = self._compose(intent, ctx)
-        attribute = I.asked_attribute(formal)
-        if draft is not None and draft.found and attribute and not any(attribute.search(c.text) for c in draft.cited):
-            draft = None  # the topic is there, what is asked of it (材料, 电话…) is not
+        best = a["found_prob"]
+        if intent == I.UNIT_TASKS and unit:
+            draft = unit_tasks(ctx, unit)
+        elif best < self.threshold:
+            draft = None
+        else:
+            draft = self._compose(a["answer_type"], intent, ctx, ranked)
         missing_year = self._year_missing(formal, draft)
         missing_place = self._place_missing(question, draft)
         if missing_year or missing_place:
             about = f"{missing_place}的" if missing_place else f"{missing_year}的"
             return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到关于{about}这项规定。{_NEAREST}")
-        missing_value = self._value_missing(formal, draft)
         missing_level = self._level_missing(formal, draft)
-        if missing_value or missing_level:
+        missing_value = self._value_missing(a["answer_type"], draft, formal)
+        if missing_level or missing_value:
             topic = short(re.sub(r"[？?。！!]+$", "", question), 30)
             gap = (f"对{missing_level}的规定：相关条款规定的是其他级别" if missing_level
                    else f"“{topic}”所问的{missing_value}：相关条款没有写明")
@@ -116,9 +159,11 @@ class Answerer:
         elif draft is None or not draft.found:
             answer = self._not_found(question, intent, hits)
         else:
+            if not a["doc_id"] and intent != I.UNIT_TASKS:
+                draft = self._with_other_version(draft, ranked)
             answer = self._finish(question, draft, hits)
-        if fixes:
-            answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in fixes))
+        if a["fixes"]:
+            answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in a["fixes"]))
         return answer
 
     # -- helpers ---------------------------------------------------------------------------------
@@ -184,7 +229,7 @@ class Answerer:
                 return d.doc_id
         best: list[tuple[int, str]] = []
         for d in docs:
-            core = _GENERIC_TITLE.sub("|", d.title)
+            core = lexicon.alternation("doc_kinds.txt").sub("|", d.title)
             longest = 0
             for piece in filter(None, core.split("|")):
                 for size in range(len(piece), 3, -1):
@@ -198,26 +243,109 @@ class Answerer:
             return best[0][1]
         return None
 
-    def _compose(self, intent: str, ctx: Context) -> Draft | None:
-        if intent == I.UNIT_TASKS and ctx.unit:
-            return unit_tasks(ctx, ctx.unit)
+    def _compose(self, answer_type: str, intent: str, ctx: Context, ranked: list[Candidate]) -> Draft | None:
+        """The specialised composer of the intent where there is one, else the answer type's shape."""
         if not ctx.hits:
             return None
+        ranked_ctx = self._ranked_context(ctx, ranked)
+        draft: Draft | None = None
         if intent == I.WHO_LEADS:
-            return who_leads(ctx)
-        if intent == I.INCENTIVE:
-            return incentive(ctx) or quote(ctx, I.INCENTIVE)
-        if intent == I.VALIDITY:
-            return validity(ctx)
-        if intent == I.TARGET:
-            return target(ctx) or quote(ctx, I.TARGET)
-        return quote(ctx, intent)
+            draft = who_leads(ranked_ctx)
+        elif intent == I.INCENTIVE:
+            draft = incentive(ranked_ctx)
+        elif intent == I.VALIDITY:
+            draft = validity(ctx)  # periods are read from the period statement the search put first
+        elif intent == I.TARGET:
+            draft = target(ranked_ctx)
+        if draft is not None and (not draft.found or not self._junk_head(draft)):
+            return draft
+        drafted = composers.compose(answer_type, ranked, self._children)
+        if drafted is None:
+            return None
+        drafted.intent = intent
+        if answer_type in (A.CONDITIONS, A.YESNO):
+            check = against_thresholds(ctx.question, re.sub(r"\[\d+\]", "", drafted.answer))
+            if check is not None:
+                drafted.answer += check[0]
+                drafted.derived = check[1]
+        return drafted
+
+    def _with_other_version(self, draft: Draft, ranked: list[Candidate]) -> Draft:
+        """A question naming no document, answered by two versions of one policy (near-duplicate titles:
+        an old and a new 办法, a city's and a district's copy) that say different things: both, the newer
+        (in force first) leading, each with its title and date."""
+        if not draft.cited or not ranked:
+            return draft
+        first = draft.cited[0]
+        own = self.library.document(first.doc_id)
+        head = _head(draft)
+        for cand in ranked[:10]:
+            if cand.prob < OTHER_VERSION_SHARE * ranked[0].prob:
+                break
+            other = self.library.document(cand.clause.doc_id)
+            if other is None or own is None or other.doc_id == own.doc_id:
+                continue
+            if _title_similarity(own.title, other.title) < OTHER_VERSION_TITLES:
+                continue
+            if re.sub(r"\s", "", head)[:40] in re.sub(r"\s", "", other.text):
+                return draft  # the other copy says the same: one answer
+            text = composers.sentence_answer(cand).answer.replace("[1]", "")
+            if re.sub(r"\W", "", text.rstrip("。")) in re.sub(r"\W", "", head):
+                return draft  # the same words: one answer
+            cite_other = f"（《{other.title}》{other.issue_date or ''}）"
+            cite_own = f"（《{own.title}》{own.issue_date or ''}）"
+            renumbered = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + 1}]", draft.answer)
+            if (self.library.validity(cand.clause)[0] is not False, other.issue_date or "") > (
+                    self.library.validity(first)[0] is not False, own.issue_date or ""):
+                answer = f"{text.rstrip('。')}{cite_other}[1]；另据{cite_own}：{renumbered}"
+                return replace(draft, answer=answer, cited=[cand.clause, *draft.cited])
+            extra = f"另据{cite_other}：{text.rstrip('。')}[{len(draft.cited) + 1}]。"
+            return replace(draft, answer=draft.answer + extra, cited=[*draft.cited, cand.clause])
+        return draft
+
+    @staticmethod
+    def _ranked_context(ctx: Context, ranked: list[Candidate]) -> Context:
+        """The hits in the order of their clauses' best candidates (the learned score), then the rest."""
+        order: dict[str, float] = {}
+        for cand in ranked:
+            order.setdefault(cand.clause.clause_id, cand.prob)
+        hits = sorted(ctx.hits, key=lambda h: -order.get(h[0].clause_id, -1.0))
+        return replace(ctx, hits=hits)
+
+    def _junk_head(self, draft: Draft) -> bool:
+        head = _head(draft)
+        view = self._kb_view()
+        clause = draft.cited[0] if draft.cited else None
+        return clause is not None and is_junk(head, clause, view["titles"].get(clause.doc_id, ""),
+                                              view["issuers"].get(clause.doc_id, ""))
+
+    def _kb_view(self) -> dict:
+        """Read-only facts of the KB the answer needs, cached per store generation."""
+        generation = self.library.generation
+        if self._view is None or self._view_generation != generation:
+            docs = self.library.documents()
+            children: dict[str, list[Clause]] = {}
+            for c in self.library.clauses():
+                if c.parent_id:
+                    children.setdefault(c.parent_id, []).append(c)
+            for kids in children.values():
+                kids.sort(key=lambda c: c.seq)
+            view = {"titles": {d.doc_id: d.title for d in docs}, "issuers": {d.doc_id: d.issuer for d in docs},
+                    "children": children}
+            with self._lock:
+                self._view, self._view_generation = view, generation
+        assert self._view is not None
+        return self._view
+
+    def _children(self, clause: Clause) -> list[Clause]:
+        return self._kb_view()["children"].get(clause.clause_id, [])
 
     def _places_by_document(self) -> dict[str, set[str]]:
         """The places each document comes from (广安 of 广安市人民政府), read once per store generation."""
         generation = self.library.generation
         if self._places is None or self._places_generation != generation:
-            places = {d.doc_id: set(re.findall(r"([\u4e00-\u9fff]{2})(?:市|区|县|省)", d.issuer + d.title))
+            # the place an issuer or a title starts with (广安市人民政府, 天河区…): not "激发市场" inside a title
+            places = {d.doc_id: set(re.findall(r"(?:^|[\s、，共])([\u4e00-\u9fff]{2})(?:省|市|区|县)", f"{d.issuer} {d.title}"))
                       for d in self.library.documents()}
             with self._lock:
                 self._places, self._places_generation = places, generation
@@ -279,20 +407,19 @@ class Answerer:
         return ""
 
     @staticmethod
-    def _value_missing(question: str, draft: Draft | None) -> str:
-        """The kind of value (金额, 日期…) the question asks for when the composed answer states none."""
+    def _value_missing(answer_type: str, draft: Draft | None, question: str = "") -> str:
+        """A question asking for a value (金额, 比例, 数量, 日期) or for materials, answered by a sentence
+        that states none: the topic is there, what is asked of it is not."""
         if draft is None or not draft.found or draft.intent in (I.UNIT_TASKS, I.WHO_LEADS):
             return ""
-        asked = I.asked_value(question)
-        if asked is None:
+        if answer_type not in _ASKED_NAMES:
             return ""
-        name, stated = asked
-        if draft.intent == I.VALIDITY and name not in ("日期",):
+        if draft.intent == I.VALIDITY and answer_type != A.DATE:
             return ""
-        head = _head(draft)
-        if draft.intent == I.VALIDITY and re.search(r"申报|申请|报名", question) and not re.search(r"申报|申请|报名", head):
-            return "申报日期"  # an application window is not the policy's period
-        return "" if stated.search(head) else name
+        text = re.sub(r"\[\d+\]", "", draft.answer) if answer_type == A.MATERIALS else _head(draft)
+        if answer_type == A.DATE and A.asks_day(question) and not A.states_day(text):
+            return "日期"  # "几月份截止" of a sentence that gives only years
+        return "" if A.states_value(answer_type, text) else _ASKED_NAMES[answer_type]
 
     @staticmethod
     def _level_missing(question: str, draft: Draft | None) -> str:
@@ -382,6 +509,15 @@ class Answerer:
 def _head(draft: Draft) -> str:
     """The short answer's first sentence without its citation markers: what the checks read."""
     return re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
+
+
+def _title_similarity(a: str, b: str) -> float:
+    """Share of character bigrams two titles have in common (Jaccard), generic title words removed."""
+    def grams(t: str) -> set[str]:
+        core = lexicon.alternation("doc_kinds.txt").sub("", t)
+        return {core[i : i + 2] for i in range(len(core) - 1)}
+    ga, gb = grams(a), grams(b)
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
 
 
 def _levels(text: str) -> set[str]:

@@ -1,0 +1,153 @@
+"""One learned score for every candidate: general signals combined by a logistic model fitted on dev gold.
+
+Signals (FEATURES): IDF-weighted coverage of the question's words and bigrams by the candidate and by
+its clause, the e5 similarity of question and clause, whether the candidate (or its clause) states a
+value of the asked type, the clause's retrieval score relative to the best and its rank, the
+candidate's place in its clause and its shape (item, lead-in, very short). The weights and the one
+found / not-found threshold live in kb/lexicon/answer_model.json, written by
+`python -m eval.fit_answer_model` from the dev documents' gold only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from kb import lexicon
+from kb.confidence import GramStats, clause_haystack
+from kb.qa.analysis import states_value
+from kb.qa.candidates import Candidate
+
+FEATURES = (
+    "cov_words", "cov_grams", "cov_context", "cov_clause", "dense", "dense_gap", "rel_score", "recip_rank",
+    "has_value", "clause_has_value", "first_in_clause", "item", "lead_in", "short",
+)
+#: The found / not-found score reads the question as a whole: its best candidate's score and coverage,
+#: the best clause coverage of the search, and the share of its words no clause of the KB uses.
+GATE_FEATURES = ("best_logit", "best_cov_words", "best_cov_clause", "max_cov_clause", "unknown_share",
+                 "best_has_value", "top_clauses_have_value", "missing_rare")
+MODEL_FILE = "answer_model.json"
+
+
+@dataclass
+class Model:
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    gate_weights: np.ndarray | None = None
+    gate_bias: float = 0.0
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        return x @ self.weights + self.bias
+
+    def prob(self, x: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(x)))
+
+    def found_prob(self, g: np.ndarray) -> float:
+        """The calibrated probability that the documents answer the question (GATE_FEATURES row)."""
+        if self.gate_weights is None:
+            return float(1.0 / (1.0 + np.exp(-g[0])))
+        return float(1.0 / (1.0 + np.exp(-(g @ self.gate_weights + self.gate_bias))))
+
+
+# Used only until eval.fit_answer_model has written the model file: coverage dominates, as before.
+_PRIOR = {"cov_words": 3.0, "cov_grams": 2.0, "cov_clause": 2.0, "dense": 1.0, "rel_score": 1.0,
+          "recip_rank": 0.5, "has_value": 0.5}
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    data = lexicon.load_json(MODEL_FILE)
+    if data.get("features") == list(FEATURES) and data.get("gate_features") == list(GATE_FEATURES):
+        return Model(np.array(data["weights"], dtype=float), float(data["bias"]), float(data["threshold"]),
+                     np.array(data["gate_weights"], dtype=float), float(data["gate_bias"]))
+    return Model(np.array([_PRIOR.get(f, 0.0) for f in FEATURES]), -5.0, 0.5)
+
+
+@dataclass
+class Question:
+    """What the scorer needs of a question."""
+
+    text: str
+    answer_type: str
+    words: list[str]
+    grams: list[str]
+
+
+def _share(stats: GramStats, units: list[str], text: str, idf) -> float:
+    total = sum(idf(u) for u in units)
+    return sum(idf(u) for u in units if u in text) / total if total else 0.0
+
+
+def features(q: Question, cands: list[Candidate], stats: GramStats, dense: dict[str, float],
+             clause_cov: dict[str, float]) -> np.ndarray:
+    """One row of FEATURES per candidate."""
+    top = max((c.hit_score for c in cands), default=1.0) or 1.0
+    top_dense = max(dense.values(), default=0.0)
+    rows = []
+    clause_value: dict[str, bool] = {}
+    for c in cands:
+        low = c.text.lower()
+        cid = c.clause.clause_id
+        if cid not in clause_value:
+            clause_value[cid] = states_value(q.answer_type, c.clause.text)
+        context = " ".join([low, c.clause.title, *c.clause.path]).lower()
+        rows.append([
+            _share(stats, q.words, low, stats.word_idf),
+            _share(stats, q.grams, low, stats.idf),
+            _share(stats, q.words, context, stats.word_idf),
+            clause_cov.get(cid, 0.0),
+            dense.get(cid, 0.0),
+            dense.get(cid, 0.0) - top_dense,
+            max(c.hit_score, 0.0) / top,
+            1.0 / (1 + c.rank),
+            float(states_value(q.answer_type, c.text)),
+            float(clause_value[cid]),
+            float(c.index == 0),
+            float(c.item),
+            float(c.lead_in),
+            float(len(c.text) < 20),
+        ])
+    return np.array(rows, dtype=float).reshape(len(rows), len(FEATURES))
+
+
+def gate_features(q: Question, ranked: list[Candidate], x_best: np.ndarray | None, stats: GramStats,
+                  clause_cov: dict[str, float]) -> np.ndarray:
+    """The GATE_FEATURES row of a question whose candidates are `ranked` (best first)."""
+    word_mass = sum(stats.word_idf(w) for w in q.words)
+    unknown = sum(stats.word_idf(w) for w in q.words if stats.word_df(w) == 0) / word_mass if word_mass else 1.0
+    max_cov = max(clause_cov.values(), default=0.0)
+    if not ranked or x_best is None:
+        return np.array([-10.0, 0.0, 0.0, max_cov, unknown, 0.0, 0.0, 1.0])
+    f = dict(zip(FEATURES, x_best, strict=True))
+    clause = ranked[0].clause
+    top = {c.clause.clause_id: c.clause for c in ranked[:3]}.values()
+    have_value = float(any(states_value(q.answer_type, c.text) for c in top))
+    # the rarest question word the best candidate's clause (heading path and title included) lacks:
+    # a near miss names the topic and one thing (a year, a level, a place) the documents do not hold
+    hay = clause_haystack(clause, stats.titles.get(clause.doc_id, ""))
+    scale = math.log(stats.n + 1) or 1.0
+    missing = max((stats.word_idf(w) for w in q.words if w not in hay and stats.word_df(w) > 0), default=0.0) / scale
+    return np.array([float(np.clip(model().logit(x_best[None, :])[0], -10, 10)), f["cov_words"], f["cov_clause"],
+                     max_cov, unknown, f["has_value"], have_value, missing])
+
+
+def score(q: Question, cands: list[Candidate], stats: GramStats, dense: dict[str, float],
+          clause_cov: dict[str, float]) -> list[Candidate]:
+    """The candidates with their probability of answering the question, best first."""
+    if not cands:
+        return []
+    x = features(q, cands, stats, dense, clause_cov)
+    probs = model().prob(x)
+    for c, p, row in zip(cands, probs, x, strict=True):
+        c.prob = float(p) if math.isfinite(p) else 0.0
+        c.features = row
+    return sorted(cands, key=lambda c: -c.prob)
+
+
+def found_prob(q: Question, ranked: list[Candidate], stats: GramStats, clause_cov: dict[str, float]) -> float:
+    best = ranked[0].features if ranked else None
+    return model().found_prob(gate_features(q, ranked, best, stats, clause_cov))

@@ -1,0 +1,80 @@
+"""Answer types from the interrogative form, candidates without boilerplate, one shape per type.
+
+Questions here are written for these tests in the general forms people use; none is a gold question."""
+
+from __future__ import annotations
+
+import pytest
+
+from kb.compose.common import Draft
+from kb.models import BODY, Clause
+from kb.qa import analysis as A
+from kb.qa.candidates import Candidate, clause_units, is_junk
+from kb.qa.composers import compose
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("这项工作由哪个部门牵头？", A.UNIT),
+    ("谁负责受理申请", A.UNIT),
+    ("新建养老机构能拿多少钱补贴", A.MONEY),
+    ("贷款贴息比例是多少", A.RATE),
+    ("到2025年要建成多少个服务站", A.COUNT),
+    ("这个办法什么时候开始施行", A.DATE),
+    ("外地户籍的可以申请吗", A.YESNO),
+    ("申请要满足什么条件", A.CONDITIONS),
+    ("需要准备哪些材料", A.MATERIALS),
+    ("具体怎么申请，流程是什么", A.PROCEDURE),
+    ("什么是标准地", A.DEFINITION),
+    ("资助对象是什么", A.DEFINITION),
+    ("主要任务有哪些", A.LIST),
+    ("农村电商 场地补贴", A.KEYWORD),
+])
+def test_answer_type_from_the_interrogative_form(question: str, expected: str) -> None:
+    assert A.answer_type(question) == expected
+
+
+def _clause(text: str, label: str = "一", title: str = "") -> Clause:
+    return Clause(f"d#{label}", "d", label, 1, BODY, title, [], text, 0, len(text), 0)
+
+
+def test_site_furniture_titles_and_date_lines_are_never_candidates() -> None:
+    c = _clause("x")
+    for junk in ("扫一扫在手机打开当前页", "相关附件：实施细则.docx", "2023年5月6日", "一、总体要求",
+                 "https://www.example.gov.cn/art/2023/5/6.html"):
+        assert is_junk(junk, c), junk
+    assert not is_junk("对新认定的示范基地给予一次性奖励20万元。", c)
+
+
+def test_inline_items_are_cut_at_their_markers() -> None:
+    c = _clause("申请人应提交以下材料：（1）申请表；（2）营业执照复印件；（3）近一年财务报表。")
+    units = clause_units(c)
+    assert [item for _, item in units] == [False, True, True, True]
+    assert units[2][0].startswith("（2）营业执照")
+
+
+def _cand(clause: Clause, text: str, prob: float = 0.9, lead_in: bool = False) -> Candidate:
+    return Candidate(text, clause, 0, 1.0, 0, False, lead_in, prob)
+
+
+def test_a_procedure_is_answered_with_every_step_not_the_lead_in_line() -> None:
+    c = _clause("申报按以下流程办理：1.企业在线提交申请；2.区级部门初审；3.市级部门复核并公示；4.拨付资金。")
+    draft = compose(A.PROCEDURE, [_cand(c, "申报按以下流程办理：", lead_in=True)], lambda _c: [])
+    assert isinstance(draft, Draft)
+    head = draft.answer.partition("。")[0]
+    for step in ("企业在线提交申请", "区级部门初审", "市级部门复核并公示", "拨付资金"):
+        assert step in head
+    assert head.startswith("申报按以下流程办理：（1）")
+
+
+def test_numbered_child_clauses_are_the_items_of_their_parent() -> None:
+    parent = _clause("（二）支持对象。符合下列条件之一的：", "二", "支持对象")
+    kids = [_clause("1.年满60周岁的本市户籍老人；", "二1"), _clause("2.经评估为失能的老人。", "二2")]
+    draft = compose(A.LIST, [_cand(parent, "符合下列条件之一的：", lead_in=True)], lambda c: kids if c is parent else [])
+    assert "（1）年满60周岁的本市户籍老人；（2）经评估为失能的老人" in draft.answer
+
+
+def test_yes_no_leads_with_the_verdict() -> None:
+    c = _clause("已享受同类补贴的，不得重复申请。")
+    assert compose(A.YESNO, [_cand(c, c.text)], lambda _c: []).answer.startswith("不可以：已享受同类补贴的")
+    c2 = _clause("企业年营业收入须达到500万元以上。")
+    assert compose(A.YESNO, [_cand(c2, c2.text)], lambda _c: []).answer.startswith("需满足条件：")
