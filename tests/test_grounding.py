@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from kb.qa import answerer as answerer_module
 from kb.compose.common import Draft
 from kb.grounding import facts_in, ungrounded
+from kb.qa import answerer as answerer_module
 
 CLAUSE = ("3.支持企业做大做强。对数字经济企业合同执行金额达到1000万元以上的，按合同执行金额的2%给予奖励，"
           "最高不超过50万元。政策措施有效期为两年（2022—2023年）。〔责任单位：市工信局〕")
