@@ -55,6 +55,9 @@ def money_in_question(question: str) -> list[float]:
             found.append((m.start(), float(m.group(3))))
             continue
         raw, scale = m.group(1), m.group(2)
+        # "三四万", "七八十万": a spoken range of two figures is read at its upper end (四万, 八十万)
+        spoken = re.fullmatch(r"[一二两三四五六七八九]([一二两三四五六七八九].*)", raw)
+        raw = spoken.group(1) if spoken and not raw[0].isdigit() else raw
         value = float(raw) if raw[0].isdigit() else (cn_number(raw) or 0.0)
         found.append((m.start(), value * SCALE[scale]))
     out = [value for _pos, value in sorted(found)]

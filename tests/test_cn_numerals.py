@@ -41,3 +41,8 @@ def test_amount_scan_is_linear_on_long_runs():
         small = min(_cost(unit * 20_000) for _ in range(3))
         large = min(_cost(unit * 200_000) for _ in range(3))
         assert large / max(small, 1e-4) < 30, unit
+
+
+def test_spoken_ranges_read_at_their_upper_end():
+    assert money_in_question("三四万够不够") == [4e4]
+    assert money_in_question("七八十万") == [8e5]
