@@ -35,8 +35,10 @@ from ui.auth import (  # noqa: E402
     startup_problem,
 )
 from ui.guard import GuardPolicy, RequestGuard, is_loopback, trusted_origins_from  # noqa: E402
-from ui.service import ALLOWED_SUFFIXES, MAX_UPLOAD_FILES, UIService  # noqa: E402
+from ui.pagelang import ChinesePage  # noqa: E402
+from ui.service import ALLOWED_SUFFIXES, CONVERT_ADVICE, MAX_UPLOAD_FILES, UIService  # noqa: E402
 from ui.signin import AuthGate, make_signin_router  # noqa: E402
+from ui.startup import StartupShell  # noqa: E402
 from ui.uploads import UploadRefused, checked_upload_path, private_upload_dir, upload_only  # noqa: E402
 
 TITLE = "policykb 政策文件问答"
@@ -129,7 +131,7 @@ def build_blocks(service: UIService) -> gr.Blocks:
             with gr.Tab("文件管理", id="manage", elem_id="tab-manage") as manage_tab:
                 limit = f"{service.max_bytes / 1024 / 1024:.0f} MB"
                 upload = upload_only(gr.File(label=f"上传政策文件（PDF、DOCX、TXT、MD、HTML；单个不超过 {limit}；可多选）",
-                                 file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath",
+                                 file_count="multiple", file_types=[*ALLOWED_SUFFIXES, *CONVERT_ADVICE], type="filepath",
                                  elem_id="pk-upload", height=140))
                 gr.HTML('<div class="pk-muted">上传后自动读取文件、切分条款并重建检索索引；同一文号（或同一标题）的文件再次上传会替换旧版本。'
                         "读取和索引期间，问答和检索照常可用。</div>", js_on_load=None)
@@ -387,6 +389,7 @@ def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool 
         max_upload_body=service.max_bytes * MAX_UPLOAD_FILES + 1024 * 1024,
         write_check=lambda headers, client: _upload_check(authority, headers, client),
     )
+    app.add_middleware(ChinesePage)
     app.add_middleware(AuthGate, authority=authority)
     app.add_middleware(RequestGuard, policy=policy)  # outermost: origin, host and size before anything else
     return app
@@ -421,8 +424,12 @@ def serve(library: Library, host: str = "127.0.0.1", port: int = 7860, anonymous
     hint = first_start_hint(accounts)
     if hint:
         print(hint, flush=True)
-    print("正在加载检索索引（首次启动需要建立索引，约需一分钟）……", flush=True)
-    app = build_app(library, host=host, anonymous=anonymous)
-    print(f"policykb 已启动：http://{host}:{port}/   JSON 接口：POST /api/ask，GET /api/search，说明见 /openapi.json",
-          flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    print(f"policykb 正在启动：http://{host}:{port}/ （建立索引期间页面显示“正在建立索引…”，首次约需一分钟）", flush=True)
+
+    def build() -> FastAPI:
+        app = build_app(library, host=host, anonymous=anonymous)
+        print(f"policykb 已就绪：http://{host}:{port}/   JSON 接口：POST /api/ask，GET /api/search，"
+              "说明见 /openapi.json", flush=True)
+        return app
+
+    uvicorn.run(StartupShell(build), host=host, port=port, log_level="warning")

@@ -37,6 +37,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".pdf", ".docx", ".txt", ".md", ".html", ".htm")
+#: formats people often have, accepted by the upload box so that the server can say what to do with them
+CONVERT_ADVICE = {
+    ".doc": "请先用 WPS/Word 另存为 .docx 后再上传",
+    ".wps": "请先用 WPS 另存为 .docx 后再上传",
+    ".rtf": "请先用 WPS/Word 另存为 .docx 后再上传",
+    ".ofd": "请先用 OFD 阅读器导出或打印为 PDF 后再上传",
+    ".xls": "表格文件不能直接导入：请把政策正文另存为 .docx 或 PDF",
+    ".xlsx": "表格文件不能直接导入：请把政策正文另存为 .docx 或 PDF",
+}
 MAX_UPLOAD_FILES = 20
 INTERNAL_ERROR = "处理时出错，请稍后重试；如果问题持续，请联系管理员查看服务日志。"
 
@@ -284,6 +293,8 @@ class UIService:
     # -- uploads --------------------------------------------------------------------------------------
     def check_upload(self, src: Path, name: str) -> None:
         suffix = Path(name).suffix.lower()
+        if suffix in CONVERT_ADVICE:
+            raise UploadError(f"不支持 {suffix} 格式：{CONVERT_ADVICE[suffix]}")
         if suffix not in ALLOWED_SUFFIXES:
             kind = suffix or "（无扩展名）"
             raise UploadError(f"不支持的文件类型 {kind}，请上传 {' '.join(ALLOWED_SUFFIXES)} 文件")
