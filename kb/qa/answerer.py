@@ -59,6 +59,8 @@ INTENT_OF = {A.UNIT: I.WHO_LEADS, A.MONEY: I.INCENTIVE, A.RATE: I.INCENTIVE, A.D
 #: the two titles share this share of their bigrams.
 OTHER_VERSION_SHARE = 0.9
 OTHER_VERSION_TITLES = 0.6
+# when an event happens ("需求响应哪几天"): the period composer reads dated spans for these
+_EVENT_TIME = re.compile(r"哪几天|哪天|几号|哪段时间|什么时间|时间是|几点|时段")
 #: how a refusal names what a value question asked for
 _ASKED_NAMES = {A.MONEY: "金额", A.RATE: "比例", A.COUNT: "数量", A.DATE: "时间", A.MATERIALS: "材料"}
 
@@ -101,6 +103,8 @@ class Answerer:
             intent = I.UNIT_TASKS if answer_type != A.UNIT or not re.search(r"谁|哪", formal.replace(unit, "")) else intent
         if answer_type in (A.YESNO, A.DATE) and asks_period(formal):
             intent = I.VALIDITY
+        elif answer_type == A.DATE and not _EVENT_TIME.search(formal):
+            intent = I.KEYWORD  # "提前几天公示", "最长多少年": a date or duration the clause states, not the policy's period
         scoped = filters or Filters()
         if doc_id and not scoped.doc_id:
             scoped = Filters(doc_id=doc_id, chapter=scoped.chapter, unit=scoped.unit, in_force_only=scoped.in_force_only)
