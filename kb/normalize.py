@@ -70,8 +70,10 @@ def fold(text: str) -> str:
     text = text.replace("\r\n", "\n").translate(_FOLD_TABLE)
     text = text.replace("**", "")
     # ASCII comma/semicolon/colon touching Chinese become their Chinese forms
-    text = re.sub(rf"(?<={_CJK_OR_PUNCT})\s*,\s*|\s*,\s*(?={_CJK_OR_PUNCT})", "，", text)
-    text = re.sub(rf"(?<={_CJK_OR_PUNCT})\s*;\s*|\s*;\s*(?={_CJK_OR_PUNCT})", "；", text)
+    # (?<!\s) starts a match only where a run of spaces starts: a long run is scanned once, not once
+    # per position (a 240K-character line of spaces was quadratic)
+    text = re.sub(rf"(?<={_CJK_OR_PUNCT})\s*,\s*|(?<!\s)\s*,\s*(?={_CJK_OR_PUNCT})", "，", text)
+    text = re.sub(rf"(?<={_CJK_OR_PUNCT})\s*;\s*|(?<!\s)\s*;\s*(?={_CJK_OR_PUNCT})", "；", text)
     text = re.sub(rf"(?<=[{CJK}])\s*:\s*(?=\S)", "：", text)
     return text
 
@@ -81,7 +83,7 @@ def _squeeze_spaces(line: str) -> str:
     if "\t" in line:  # table row: cells keep inner spaces (they separate units), trim around tabs
         cells = [re.sub(r"[ ]{2,}", " ", c.strip()) for c in line.split("\t")]
         return "\t".join(cells).rstrip("\t") if any(cells) else ""
-    line = re.sub(rf"[ \t]+(?={_CJK_OR_PUNCT})", "", line)
+    line = re.sub(rf"(?<![ \t])[ \t]+(?={_CJK_OR_PUNCT})", "", line)  # from a run's start only: linear
     line = re.sub(rf"(?<={_CJK_OR_PUNCT})[ \t]+", "", line)
     line = re.sub(r"[ ]{2,}", " ", line)
     return line.strip()

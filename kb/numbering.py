@@ -62,13 +62,14 @@ class Marker:
     strong: bool  # a style that rarely occurs inside running text
 
 
-# ordered: more specific first
+# ordered: more specific first; numeral runs are bounded (an ordinal up to 二百九十九 has 5 characters) so
+# a long run of numerals cannot make matching quadratic
 MARKER_PATTERNS: list[tuple[str, re.Pattern[str], bool]] = [
-    ("chapter", re.compile(rf"第([{_CN}]+)章"), True),
-    ("section", re.compile(rf"第([{_CN}]+)节"), True),
-    ("article", re.compile(rf"第([{_CN}]+)条"), True),
-    ("paren_cn", re.compile(rf"（([{_CN}]+)）"), True),
-    ("cn", re.compile(rf"([{_CN}]+)、"), False),
+    ("chapter", re.compile(rf"第([{_CN}]{{1,6}})章"), True),
+    ("section", re.compile(rf"第([{_CN}]{{1,6}})节"), True),
+    ("article", re.compile(rf"第([{_CN}]{{1,6}})条"), True),
+    ("paren_cn", re.compile(rf"（([{_CN}]{{1,6}})）"), True),
+    ("cn", re.compile(rf"([{_CN}]{{1,6}})、"), False),
     ("paren_num", re.compile(r"（(\d{1,3})）"), False),
     ("num", re.compile(r"(\d{1,3})[.、](?![\d%])"), False),
     ("circled", re.compile(rf"([{CIRCLED}])"), False),
@@ -111,8 +112,8 @@ def next_token(marker: Marker) -> str | None:
 # words that make a following 第X条 a cross-reference, not the start of an article
 REFERENCE_BEFORE = ("本办法", "本细则", "本规定", "本条例", "本规则", "本措施", "本方案", "本意见", "本决定",
                     "依照", "按照", "根据", "依据", "违反", "适用", "前款", "本条", "和", "或", "或者", "及", "、", "至")
-REFERENCE_AFTER = re.compile(rf"规定|第[{_CN}]+[款项]|的规定|之规定|所列|所述|[、和或至及]第")
+REFERENCE_AFTER = re.compile(rf"规定|第[{_CN}]{{1,6}}[款项]|的规定|之规定|所列|所述|[、和或至及]第")
 
 
 # where an inline marker may begin inside a flattened line
-INLINE_MARKER = re.compile(rf"第[{_CN}]+[章节条]|（[{_CN}]+）|[{_CN}]+、|（\d{{1,3}}）|\d{{1,3}}[.、](?![\d%])|[{CIRCLED}]")
+INLINE_MARKER = re.compile(rf"第[{_CN}]{{1,6}}[章节条]|（[{_CN}]{{1,6}}）|[{_CN}]{{1,6}}、|（\d{{1,3}}）|\d{{1,3}}[.、](?![\d%])|[{CIRCLED}]")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from kb.readers.tables import row_line
 
 _SERIAL = re.compile(r"^\s*\d{1,4}\s*$")
+# cell rectangles on one page beyond which no table is rebuilt (the real maximum, Ganzhou PDF: 75)
+MAX_RECTS = 3000
 
 
 @dataclass
@@ -68,6 +71,9 @@ def build_tables(
 ) -> tuple[list[tuple[float, str]], list[Frag]]:
     """Return ((top y, row line) for each table row, fragments outside any table)."""
     rects = _stroked_rects(reader, page)
+    if len(rects) > MAX_RECTS:  # not a table anyone reads: the page is read as plain text
+        state.last_row = None
+        return [], frags
     if len(rects) < 4:
         state.last_row = None if not rects else state.last_row
         return [], frags
@@ -134,6 +140,25 @@ def _stroked_rects(reader, page) -> list[_Rect]:
     return list(unique.values())
 
 
+_BUCKET = 24.0  # points: about one table row; rectangles are compared only within shared buckets
+
+
+def _buckets(rects: list[_Rect], pad: float) -> dict[tuple[int, int], list[int]]:
+    """Spatial hash: each rectangle (grown by `pad`) listed under every bucket it overlaps.
+
+    Lets touching and containment be tested against near rectangles only, so a page of 60,000
+    drawn rules costs time in proportion to its rules, not to their square.
+    """
+    grid: dict[tuple[int, int], list[int]] = {}
+    for i, r in enumerate(rects):
+        bx0, bx1 = int((r.x0 - pad) // _BUCKET), int((r.x1 + pad) // _BUCKET)
+        by0, by1 = int((r.y0 - pad) // _BUCKET), int((r.y1 + pad) // _BUCKET)
+        for bx in range(bx0, bx1 + 1):
+            for by in range(by0, by1 + 1):
+                grid.setdefault((bx, by), []).append(i)
+    return grid
+
+
 def _clusters(rects: list[_Rect]) -> list[list[_Rect]]:
     """Rectangles that touch belong to one table."""
     parent = list(range(len(rects)))
@@ -144,11 +169,13 @@ def _clusters(rects: list[_Rect]) -> list[list[_Rect]]:
             i = parent[i]
         return i
 
-    for i, a in enumerate(rects):
-        for j in range(i + 1, len(rects)):
-            b = rects[j]
-            if a.x0 <= b.x1 + 2 and b.x0 <= a.x1 + 2 and a.y0 <= b.y1 + 2 and b.y0 <= a.y1 + 2:
-                parent[find(i)] = find(j)
+    for members in _buckets(rects, 1.0).values():
+        for k, i in enumerate(members):
+            a = rects[i]
+            for j in members[k + 1 :]:
+                b = rects[j]
+                if a.x0 <= b.x1 + 2 and b.x0 <= a.x1 + 2 and a.y0 <= b.y1 + 2 and b.y0 <= a.y1 + 2:
+                    parent[find(i)] = find(j)
     groups: dict[int, list[_Rect]] = {}
     for i, r in enumerate(rects):
         groups.setdefault(find(i), []).append(r)
@@ -170,22 +197,23 @@ def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState):
     if ncols < 2 or nrows < 2:
         return None, set()
     inside: set[int] = set()
+    near = _buckets(cluster, 1.0)
     for i, frag in enumerate(frags):
         px, py = frag.x + 0.5, frag.y + frag.size * 0.3
-        holders = [r for r in cluster if r.contains(px, py)]
+        held = sorted(set(near.get((int(px // _BUCKET), int(py // _BUCKET)), ())))
+        holders = [cluster[k] for k in held if cluster[k].contains(px, py)]
         if holders:
             min(holders, key=lambda r: r.area).frags.append(frag)
             inside.add(i)
     grid: list[list[_Rect | None]] = [[None] * ncols for _ in range(nrows)]
+    row_mids = [-(ys[ri] + ys[ri + 1]) / 2 for ri in range(nrows)]  # ascending (ys runs top to bottom)
+    col_mids = [(xs[ci] + xs[ci + 1]) / 2 for ci in range(ncols)]
     for r in sorted(cluster, key=lambda r: -r.area):  # smaller rects win
-        for ri in range(nrows):
-            ymid = (ys[ri] + ys[ri + 1]) / 2
-            if not r.y0 - 1 <= ymid <= r.y1 + 1:
-                continue
-            for ci in range(ncols):
-                xmid = (xs[ci] + xs[ci + 1]) / 2
-                if r.x0 - 1 <= xmid <= r.x1 + 1:
-                    grid[ri][ci] = r
+        rows = range(bisect_left(row_mids, -(r.y1 + 1)), bisect_right(row_mids, -(r.y0 - 1)))
+        cols = range(bisect_left(col_mids, r.x0 - 1), bisect_right(col_mids, r.x1 + 1))
+        for ri in rows:
+            for ci in cols:
+                grid[ri][ci] = r
     widths = [xs[i + 1] - xs[i] for i in range(ncols)]
     widest = widths.index(max(widths))
     texts = {id(r): _cell_text(r) for r in cluster}
