@@ -77,7 +77,7 @@ def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
             break
     m = _ISSUER_DATE.search(head) or _ISSUER_DATE.search(text[-600:])
     if m:
-        issuer = issuer or _join_issuers(m.group(1))
+        issuer = issuer or _join_issuers(_drop_caption(m.group(1)))
         issue_date = iso(int(m.group(2)), int(m.group(3)), int(m.group(4)))
     for ln in lines[:4]:
         m = re.match(r"^(.{2,40}?)(?:关于)?印发", ln)
@@ -100,6 +100,17 @@ def _title_from_purpose(text: str) -> str:
     is put together from those words and marked as inferred."""
     m = _MADE_UNDER.search(text)
     return f"关于{m.group(1)}的{m.group(2)}{INFERRED_TITLE_MARK}" if m else ""
+
+
+_CAPTION_END = re.compile(r".*(?:(?<!代)表|清单|一览|目录|附件\d*)")
+
+
+def _drop_caption(text: str) -> str:
+    """A flattened page glues a table caption to the signature ("…进度安排表广安市人民政府办公室"):
+    the issuer is what follows the caption."""
+    m = _CAPTION_END.match(text)
+    rest = text[m.end() :] if m else text
+    return rest if len(rest) >= 4 else text
 
 
 def _join_issuers(text: str) -> str:

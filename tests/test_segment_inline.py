@@ -43,3 +43,10 @@ def test_article_glued_to_the_paragraph_before_in_line_based_text():
 def test_stray_number_inside_a_paragraph_does_not_start_a_clause():
     text = "一、总体要求\n坚持统一、规范的原则。2.5万元以内的，按1.比例执行。\n二、措施\n1.第一项。"
     assert _labels(text) == ["一", "二", "二1"]
+
+
+def test_table_caption_glued_to_the_signature_is_not_the_issuer():
+    from kb.header import read_header
+
+    text = "关于某事项的实施意见\n一、总体要求。\n附件：年度重点工作及进度安排表广安市人民政府办公室2020年9月10日\n"
+    assert read_header(text).issuer == "广安市人民政府办公室"
