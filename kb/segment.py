@@ -299,8 +299,60 @@ def segment(text: str) -> list[Segment]:
             idx = _new(segments, seg)
             heads = heads + [idx]
             open_index = idx
+    segments = _split_unnumbered(segments, text)
     _finish(segments, text)
     return segments
+
+
+# An unnumbered stretch (a preamble, a page with no numbering) is cut at sentence ends into clauses of
+# at most this many characters: a clause then fits whole in the 512-token window of the e5 embedder
+# (about one token per Chinese character, with room for the prefix) and reads aloud in about a minute.
+_MAX_UNNUMBERED = 400
+_UNNUMBERED = re.compile(r"^(附件\d* )?(前言|段)\d+$")
+_CUT_AFTER = "。！？；"
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) spans of at most _MAX_UNNUMBERED characters, cut after a sentence end when one
+    stands in the second half of the window, else after a comma, else at the bound."""
+    spans = []
+    while end - start > _MAX_UNNUMBERED:
+        window = text[start : start + _MAX_UNNUMBERED]
+        cut = max(window.rfind(ch) for ch in _CUT_AFTER)
+        if cut < _MAX_UNNUMBERED // 2:
+            cut = max(cut, window.rfind("，"))
+        cut = start + (cut + 1 if cut >= _MAX_UNNUMBERED // 4 else _MAX_UNNUMBERED)
+        spans.append((start, cut))
+        start = cut
+    spans.append((start, end))
+    return spans
+
+
+def _split_unnumbered(segments: list[Segment], text: str) -> list[Segment]:
+    """Long unnumbered clauses become several; labels 前言N / 段N are counted again in reading order."""
+    if not any(_UNNUMBERED.match(s.label) and s.end - s.start > _MAX_UNNUMBERED for s in segments):
+        return segments
+    out: list[Segment] = []
+    new_index: dict[int, int] = {}
+    for i, seg in enumerate(segments):
+        new_index[i] = len(out)
+        if not (_UNNUMBERED.match(seg.label) and seg.end - seg.start > _MAX_UNNUMBERED):
+            out.append(seg)
+            continue
+        for a, b in _pieces(text, seg.start, seg.end):
+            out.append(Segment(seg.label, seg.level, seg.kind, _title_of(text[a:b]), list(seg.path), a, b,
+                               parent_index=seg.parent_index, heading=seg.heading))
+    counters: dict[str, int] = {}
+    for seg in out:
+        if seg.parent_index is not None:
+            seg.parent_index = new_index[seg.parent_index]
+        m = _UNNUMBERED.match(seg.label)
+        if m:
+            key = (m.group(1) or "") + m.group(2)
+            counters[key] = counters.get(key, 0) + 1
+            seg.label = f"{key}{counters[key]}"
+            seg.heading = seg.label
+    return out
 
 
 def _display_token(marker: Marker) -> str:

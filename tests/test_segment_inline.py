@@ -50,3 +50,16 @@ def test_table_caption_glued_to_the_signature_is_not_the_issuer():
 
     text = "关于某事项的实施意见\n一、总体要求。\n附件：年度重点工作及进度安排表广安市人民政府办公室2020年9月10日\n"
     assert read_header(text).issuer == "广安市人民政府办公室"
+
+
+def test_page_without_numbering_is_cut_into_readable_clauses():
+    from kb.parse import parse_text
+
+    page = "各有关单位：" + "为进一步加强管理，现就有关事项通知如下，请认真贯彻执行。" * 120
+    parsed = parse_text(page, "plain.txt", "txt")
+    text = parsed.document.text
+    assert len(parsed.clauses) >= len(text) // 400
+    assert max(len(c.text) for c in parsed.clauses) <= 400
+    assert all(c.text.endswith("。") for c in parsed.clauses[:-1])
+    assert [c.label for c in parsed.clauses[:3]] == ["前言1", "前言2", "前言3"]
+    assert all(text[c.start : c.end] == c.text for c in parsed.clauses)
