@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from kb.cli import main
 
-COMMANDS = ["ingest", "docs", "show", "search", "ask", "units", "serve", "eval"]
+COMMANDS = ["ingest", "docs", "show", "search", "ask", "units", "serve", "eval", "user"]
 
 
 @pytest.fixture()
@@ -34,6 +34,13 @@ def test_every_command_has_help(runner, command):
     for param in main.commands[command].params:
         if param.param_type_name == "option" and param.name not in ("help",):
             assert param.help, f"{command} --{param.name} has no help text"
+
+
+@pytest.mark.parametrize("sub", ["add", "list", "remove"])
+def test_user_subcommands_have_help(runner, sub):
+    command = main.commands["user"].commands[sub]
+    assert runner.invoke(main, ["user", sub, "--help"]).exit_code == 0 and command.help
+    assert all(p.help for p in command.params if p.param_type_name == "option")
 
 
 def test_ingest_docs_show_units_json(runner, fast_model, tmp_path, ganzhou_txt):
