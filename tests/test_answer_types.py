@@ -45,6 +45,15 @@ def test_site_furniture_titles_and_date_lines_are_never_candidates() -> None:
     assert not is_junk("对新认定的示范基地给予一次性奖励20万元。", c)
 
 
+def test_a_clause_whose_title_is_its_first_sentence_keeps_it_and_its_label_value_lines() -> None:
+    """（一）推行X，2024年底前完成。牵头单位：Y。 — the segmenter takes the first sentence as the item's title;
+    it is still the clause's content, and "牵头单位：Y" states the fact a who-leads question asks."""
+    c = _clause("（一）推行一窗受理，2024年底前完成。牵头单位：市数据局。", "一（一）", "推行一窗受理，2024年底前完成")
+    assert not is_junk("（一）推行一窗受理，2024年底前完成。", c)
+    assert not is_junk("牵头单位：市数据局。", c)
+    assert is_junk("加快发展数字产业", _clause("（一）加快发展数字产业", "一（一）", "加快发展数字产业"))
+
+
 def test_inline_items_are_cut_at_their_markers() -> None:
     c = _clause("申请人应提交以下材料：（1）申请表；（2）营业执照复印件；（3）近一年财务报表。")
     units = clause_units(c)

@@ -51,16 +51,21 @@ def is_junk(text: str, clause: Clause, doc_title: str = "", issuer: str = "") ->
     body = strip_marker(text).rstrip("。；;：: \n")
     if len(body) < 6 or boilerplate(text) or _DATE_LINE.fullmatch(text.strip()):
         return True
-    if body in (clause.title.strip("。 "), doc_title) or (doc_title and body in doc_title):
+    sentence_like = bool(re.search(r"[，,、\d]", body))
+    if body == doc_title or (doc_title and body in doc_title):
         return True
+    if body == clause.title.strip("。 ") and not sentence_like:
+        return True  # a caption heading; a clause whose "title" is its own first sentence keeps it
     if issuer and body.replace(" ", "") in issuer.replace(" ", ""):
         return True
     if re.fullmatch(r"[〔【(（][^〔〕【】]*(?:单位|部门)[^〔〕【】]*[〕】)）]", body):
         return True  # 〔牵头单位：…，责任单位：…〕 annotates a clause, it answers nothing itself
     if _DIGIT_ITEM.match(text):
         return False  # "2.经评估为失能的老人。": a short item is still an item
+    if re.search(r"[：:]\s*\S", body):
+        return False  # "牵头单位：市数据局": a label and its value state a fact
     # a bare heading: short, no verb-like punctuation inside, no figure
-    return len(body) <= 14 and not re.search(r"[，,、\d]", body) and not text.rstrip().endswith(("：", ":"))
+    return len(body) <= 14 and not sentence_like and not text.rstrip().endswith(("：", ":"))
 
 
 def split_items(sentence: str) -> list[str]:
