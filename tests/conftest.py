@@ -79,3 +79,12 @@ def answerer(library):
     from kb.answerer import Answerer
 
     return Answerer(library)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (browser tests only; see ui_fixtures.launched_chromium)."""
+    from ui_fixtures import launched_chromium
+
+    with launched_chromium() as instance:
+        yield instance

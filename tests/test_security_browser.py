@@ -13,19 +13,16 @@ import threading
 import urllib.request
 from pathlib import Path
 
-import pytest
 from conftest import TODAY
 from ui_fixtures import (
-    chromium_missing_reason,
+    browser_marks,
     free_port,
-    launched_chromium,
     running_server,
 )
 
 from kb.library import Library
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_missing_reason() is not None,
-                                                      reason=chromium_missing_reason() or "")]
+pytestmark = browser_marks()
 
 EVIL_PAGE = """<!doctype html><meta charset="utf-8"><title>evil</title><pre id="out">running</pre>
 <script>
@@ -50,12 +47,6 @@ async function attempt(name, url, options) {
   document.getElementById("out").textContent = JSON.stringify(results);
 })();
 </script>"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as instance:
-        yield instance
 
 
 def _serve_page(html: str) -> tuple[str, http.server.ThreadingHTTPServer]:

@@ -12,15 +12,13 @@ import pytest
 from ui_fixtures import (
     QUESTION,
     SCREENSHOTS,
-    chromium_missing_reason,
-    launched_chromium,
+    browser_marks,
     running_server,
 )
 
 from kb.library import Library
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_missing_reason() is not None,
-                                                      reason=chromium_missing_reason() or "")]
+pytestmark = browser_marks()
 
 TODAY = date(2026, 11, 29)
 TIMEOUT = 60_000  # ms; the first answer may wait for the index to load
@@ -34,12 +32,6 @@ UPLOAD_DOC = """关于支持窗口服务数字化的通知
 二、支持政策
 （一）对完成窗口数字化改造的单位，给予一次性5万元补助。
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as instance:
-        yield instance
 
 
 @pytest.fixture(scope="module")

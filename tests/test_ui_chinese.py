@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TODAY
-from ui_fixtures import QUESTION, chromium_missing_reason, free_port, launched_chromium, running_server
+from ui_fixtures import QUESTION, chromium_missing_reason, free_port, running_server
 
 from kb.library import Library
 from ui.service import UIService, UploadError
@@ -79,9 +79,9 @@ def test_a_refused_word_file_says_how_to_convert_it(tmp_path: Path, name: str, a
 
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_missing_reason() is not None, reason=chromium_missing_reason() or "")
-def test_gradio_strings_are_chinese_in_an_english_browser(built_kb_dir: Path):
+def test_gradio_strings_are_chinese_in_an_english_browser(built_kb_dir: Path, browser):
     library = Library(built_kb_dir, today=lambda: TODAY)
-    with running_server(library) as server, launched_chromium() as browser:
+    with running_server(library) as server:
         context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
         try:
             page = context.new_page()

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from conftest import TODAY
 from test_security_browser import _serve_page
-from ui_fixtures import QUESTION, SCREENSHOTS, chromium_missing_reason, launched_chromium, running_server
+from ui_fixtures import QUESTION, SCREENSHOTS, browser_marks, running_server
 
 from kb.accounts import Accounts
 from kb.library import Library
 
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(chromium_missing_reason() is not None,
-                                                      reason=chromium_missing_reason() or "")]
+pytestmark = browser_marks()
 
 ADMIN, STAFF, PASSWORD = "管理员甲", "staff1", "correct-horse-9"
 NOTICE = "关于浏览器登录测试的通知\n\n一、由市浏览器测试局牵头，负责登录测试工作。\n二、本通知自印发之日起施行。\n"
@@ -42,12 +41,6 @@ EVIL = """<!doctype html><meta charset="utf-8"><pre id="out">running</pre>
   document.getElementById("out").textContent = JSON.stringify(r);
 })();
 </script>"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with launched_chromium() as instance:
-        yield instance
 
 
 @pytest.fixture()

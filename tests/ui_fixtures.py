@@ -97,3 +97,11 @@ def launched_chromium() -> Iterator[object]:
             yield instance
         finally:
             instance.close()
+
+
+def browser_marks() -> list:
+    """The marks of a browser test module: `-m browser`, skipped (with the reason) when Chromium is absent."""
+    import pytest
+
+    reason = chromium_missing_reason()
+    return [pytest.mark.browser, pytest.mark.skipif(reason is not None, reason=reason or "")]
