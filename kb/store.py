@@ -22,7 +22,21 @@ from typing import Any, TypeVar
 from kb.errors import KBCorruptError, KBVersionError
 from kb.models import Amount, Clause, Document, Incentive, ParsedDocument, Target, TaskRow, Tier, Validity
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: header fields an administrator may correct (kept apart, applied after every parse)
+CORRECTABLE = ("title", "number", "issuer", "issue_date", "valid_from", "valid_to")
+
+# version 2: documents can be disabled and their header corrected; both survive re-ingest (no cascade)
+_SCHEMA_V2 = """
+CREATE TABLE IF NOT EXISTS doc_state (
+    doc_id TEXT PRIMARY KEY, disabled INTEGER NOT NULL DEFAULT 0, changed_by TEXT NOT NULL, changed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS doc_corrections (
+    doc_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL, original TEXT NOT NULL,
+    sha256 TEXT NOT NULL, changed_by TEXT NOT NULL, changed_at TEXT NOT NULL, PRIMARY KEY (doc_id, field)
+);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,7 +67,7 @@ CREATE TABLE IF NOT EXISTS unit_roles (
     doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS unit_roles_unit ON unit_roles(unit);
-"""
+""" + _SCHEMA_V2
 
 
 _SQLITE_HEADER = b"SQLite format 3\x00"
@@ -178,6 +192,9 @@ class Store:
         if has_meta:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             found = int(row[0]) if row and str(row[0]).isdigit() else (row[0] if row else None)
+            if found == 1:
+                self._migrate_from_1()
+                return
             if found != SCHEMA_VERSION:
                 self._raise_if_damaged()  # a damaged meta page reads as a missing or odd version
                 raise KBVersionError(
@@ -194,6 +211,17 @@ class Store:
                     cur.execute(statement)
             cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
             cur.execute("INSERT INTO meta VALUES ('generation', '0')")
+
+    def _migrate_from_1(self) -> None:
+        """Version 1 -> 2 in place, in one transaction: add the disabled-state and corrections tables.
+        A second process migrating at the same moment finds version 2 inside its own transaction."""
+        with self.transaction() as cur:
+            row = cur.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row and row[0] == "1":
+                for statement in _SCHEMA_V2.strip().split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                cur.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
 
     def _raise_if_damaged(self) -> None:
         """Run SQLite's own check (only on the error path: it reads the whole file)."""
@@ -250,6 +278,7 @@ class Store:
                 )
             for inc in parsed.incentives:
                 cur.execute("INSERT INTO incentives VALUES (?,?,?)", (inc.clause_id, doc.doc_id, _dumps(asdict(inc))))
+            self._apply_corrections(cur, doc.doc_id)
             for c in parsed.clauses:
                 for unit in c.lead_units:
                     cur.execute("INSERT INTO unit_roles VALUES (?,?,?,?)", (unit, "lead", c.clause_id, doc.doc_id))
@@ -262,8 +291,87 @@ class Store:
         with self.transaction() as cur:
             cur.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
             removed = cur.rowcount > 0
+            cur.execute("DELETE FROM doc_state WHERE doc_id = ?", (doc_id,))  # a removed document comes back on
             cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
         return removed
+
+    @staticmethod
+    def _apply_corrections(cur: sqlite3.Cursor, doc_id: str) -> None:
+        """Write the administrator's header corrections over the parsed header (inside the caller's
+        transaction): a re-ingest of the same document keeps them."""
+        fields = dict(cur.execute("SELECT field, value FROM doc_corrections WHERE doc_id = ?", (doc_id,)).fetchall())
+        for name in ("title", "number", "issuer", "issue_date"):
+            if name in fields:
+                cur.execute(f"UPDATE documents SET {name} = ? WHERE doc_id = ?", (fields[name] or None
+                            if name == "issue_date" else fields[name], doc_id))
+        if "valid_from" in fields or "valid_to" in fields:
+            start, end = fields.get("valid_from") or None, fields.get("valid_to") or None
+            statements = []
+            if start or end:
+                period = f"{start or '（未载明）'}至{end or '（未载明）'}"
+                statements = [asdict(Validity(text=f"有效期为{period}（管理员更正）", scope="全文", start_date=start,
+                                              end_date=end))]
+            cur.execute("UPDATE documents SET validity = ? WHERE doc_id = ?", (_dumps(statements), doc_id))
+
+    @_reports_damage
+    def correct(self, doc_id: str, fields: dict[str, str], actor: str, at: str) -> dict[str, tuple[str, str]]:
+        """Record header corrections for ``doc_id`` and apply them now; returns {field: (before, after)}.
+        An empty value for a field withdraws its correction only when given as None."""
+        unknown = sorted(set(fields) - set(CORRECTABLE))
+        if unknown:
+            raise ValueError(f"不能更正的字段：{'、'.join(unknown)}")
+        changes: dict[str, tuple[str, str]] = {}
+        with self.transaction() as cur:
+            row = cur.execute("SELECT title, number, issuer, issue_date, validity, sha256 FROM documents WHERE doc_id = ?",
+                              (doc_id,)).fetchone()
+            if row is None:
+                raise KeyError(doc_id)
+            validity = json.loads(row[4])
+            current = {"title": row[0], "number": row[1], "issuer": row[2], "issue_date": row[3] or "",
+                       "valid_from": next((v["start_date"] for v in validity if v.get("start_date")), "") or "",
+                       "valid_to": next((v["end_date"] for v in validity if v.get("end_date")), "") or ""}
+            for name, value in fields.items():
+                before = current[name]
+                if value is None:
+                    cur.execute("DELETE FROM doc_corrections WHERE doc_id = ? AND field = ?", (doc_id, name))
+                    continue
+                if value == before:
+                    continue
+                cur.execute("INSERT INTO doc_corrections VALUES (?,?,?,?,?,?,?) ON CONFLICT (doc_id, field) DO UPDATE"
+                            " SET value = excluded.value, changed_by = excluded.changed_by,"
+                            " changed_at = excluded.changed_at",
+                            (doc_id, name, value, before, row[5], actor, at))
+                changes[name] = (before, value)
+            self._apply_corrections(cur, doc_id)
+            cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+        return changes
+
+    @_reports_damage
+    def corrections(self, doc_id: str | None = None) -> list[dict[str, str]]:
+        """The stored corrections (all documents, or one), oldest first."""
+        sql = "SELECT doc_id, field, value, original, sha256, changed_by, changed_at FROM doc_corrections"
+        rows = (self._conn.execute(sql + " WHERE doc_id = ? ORDER BY changed_at", (doc_id,)) if doc_id
+                else self._conn.execute(sql + " ORDER BY changed_at")).fetchall()
+        keys = ("doc_id", "field", "value", "original", "sha256", "changed_by", "changed_at")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    @_reports_damage
+    def set_disabled(self, doc_id: str, disabled: bool, actor: str, at: str) -> None:
+        """Switch a document off (its clauses leave answers, search and unit pages) or on again."""
+        with self.transaction() as cur:
+            cur.execute("INSERT INTO doc_state VALUES (?,?,?,?) ON CONFLICT (doc_id) DO UPDATE SET"
+                        " disabled = excluded.disabled, changed_by = excluded.changed_by, changed_at = excluded.changed_at",
+                        (doc_id, int(bool(disabled)), actor, at))
+            cur.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'generation'")
+
+    @_reports_damage
+    def disabled_ids(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT doc_id FROM doc_state WHERE disabled = 1")}
+
+    @_reports_damage
+    def ingested_at(self) -> dict[str, str]:
+        """doc_id -> when it was last stored."""
+        return dict(self._conn.execute("SELECT doc_id, ingested_at FROM documents").fetchall())
 
     # -- reading ---------------------------------------------------------------------------------
     @_reports_damage

@@ -15,7 +15,7 @@ import pytest
 from kb.errors import KBCorruptError, KBVersionError
 from kb.library import Library
 from kb.parse import parse_text
-from kb.store import Store
+from kb.store import SCHEMA_VERSION, Store
 
 
 def _lib(path) -> Library:
@@ -141,7 +141,7 @@ def test_concurrent_first_use_creates_one_kb(tmp_path):
             assert code == 0, err
             assert out.strip() == "0"
         with sqlite3.connect(path) as conn:
-            assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+            assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
         assert sorted(p.name for p in path.parent.iterdir() if not p.name.startswith("kb.sqlite")) == []
 
 
