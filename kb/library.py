@@ -146,9 +146,10 @@ class Library:
         with self._lock:
             if generation == self._cache_generation:
                 return
-            docs = {d.doc_id: d for d in self.store.documents()}
-            clauses = {c.clause_id: c for c in self.store.clauses()}
-            rows = self.store.task_rows()
+            off = self.store.disabled_ids()  # a disabled document leaves answers, search and unit pages
+            docs = {d.doc_id: d for d in self.store.documents() if d.doc_id not in off}
+            clauses = {c.clause_id: c for c in self.store.clauses() if c.doc_id not in off}
+            rows = [r for r in self.store.task_rows() if r.doc_id not in off]
             self._documents, self._clauses, self._rows = docs, clauses, rows
             self._cache_generation = generation
 

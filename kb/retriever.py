@@ -81,7 +81,7 @@ class Retriever:
         """The kb_version an index must carry to serve the store as it is now."""
         return self._kb_version(self._indexed_clauses())
 
-    def index(self, wait: bool = True) -> HybridIndex:
+    def index(self, wait: bool = True, progress=None) -> HybridIndex:
         """The index for the current store generation; with `wait=False`, while another thread
         rebuilds it, the previous index keeps serving (readers never block on an upload)."""
         generation = self.library.generation
@@ -103,7 +103,8 @@ class Retriever:
                                          fusion=FusionParams())
             except (StaleIndexError, FileNotFoundError):
                 passages = [passage_of(self.library, c) for c in clauses]
-                index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version(clauses))
+                index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version(clauses),
+                                          progress=progress)  # progress(done, total) per batch
             self._index, self._index_generation = index, generation
             return index
 
