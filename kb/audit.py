@@ -32,6 +32,7 @@ ACTIONS = {
     "upload": "上传文件",
     "remove": "删除文件",
     "correction": "更正",
+    "feedback": "反馈",
     "user_add": "添加用户",
     "user_remove": "删除用户",
     "login": "登录",

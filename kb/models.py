@@ -185,6 +185,7 @@ class Answer:
     citations: list[Citation]
     warnings: list[str] = field(default_factory=list)
     user_kind: str = ""
+    curated: bool = False  # served from an administrator's correction (kb/curated.py)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
