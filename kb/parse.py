@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 from kb.amounts import find_amounts, find_incentive
+from kb.conventions import find_convention
 from kb.dates import find_dates, find_targets, find_validity
 from kb.header import read_header
 from kb.models import BODY, PREAMBLE, TASK_ROW, Clause, Document, ParsedDocument, TaskRow
 from kb.normalize import cut_boilerplate, fold, normalize
 from kb.segment import segment
-from kb.units import COMMA_IS_LEAD, FIRST_IS_LEAD, cell_units, find_responsibility
+from kb.units import by_convention, cell_units, find_responsibility
 
 
 def document_key(number: str, title: str) -> str:
@@ -46,8 +47,7 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
     header = read_header(text, tail, fallback_title=Path(source_path).stem)
     doc_id = make_doc_id(header.number, header.title)
     segments = segment(text)
-    first_is_lead = bool(FIRST_IS_LEAD.search(text))
-    comma_is_lead = bool(COMMA_IS_LEAD.search(text))
+    convention = find_convention(text)  # the document's own rule for who leads in its lists
     clauses: list[Clause] = []
     rows: list[TaskRow] = []
     last_task = ""
@@ -75,8 +75,9 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
             lead = marked + lead if marked else lead
             if not lead and marked_shared:  # one 责任单位 column: "市发改委（牵头）、市财政局"
                 lead = marked_shared
-            elif not lead and first_is_lead and shared and "lead" not in seg.table_header:
-                lead, shared = shared[:1], shared[1:]
+            elif not lead and shared and "lead" not in seg.table_header:
+                read = by_convention(_cell(seg.table_cells, seg.table_header, "resp"), convention)
+                lead, shared = read if read else ([], shared)
             clause.lead_units, clause.responsible_units = lead, shared
             clause.title = task
             clause.path = list(seg.path) + ([task] if task else [])
@@ -94,7 +95,7 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
                 )
             )
         elif seg.kind != PREAMBLE:
-            resp = find_responsibility(clause_text, first_is_lead, comma_is_lead)
+            resp = find_responsibility(clause_text, convention=convention)
             if resp:
                 clause.lead_units, clause.responsible_units = resp.lead, resp.shared
         clause.amounts = find_amounts(clause_text, seg.start)

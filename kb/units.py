@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from kb import conventions
+from kb.conventions import BEFORE, FIRST, LeadConvention
+
 _DATA = Path(__file__).resolve().parent / "data"
 
 
@@ -25,31 +28,37 @@ def unit_suffixes() -> tuple[str, ...]:
     return tuple(sorted((r[0] for r in _data_rows("unit_suffixes.txt")), key=len, reverse=True))
 
 
-def _rules(kind: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{r[1]})" for r in _data_rows("lead_rules.txt") if r[0] == kind))
-
-# 〔责任单位：…〕  （牵头单位：…，责任单位：…）  牵头单位：…。责任单位：…。
-_BRACKET = re.compile(r"[〔（]((?:牵头|主责|责任|配合|协办|主办|参与|协同|协助)(?:单位|部门)[：:][^〔〕（）]*(?:（[^（）]*）[^〔〕（）]*)*)[〕）]")
-_INLINE = re.compile(r"(牵头|主责|责任|配合|协办|参与|协同|协助)(?:单位|部门)[：:]([^。；〕]+)")
+_LEAD_WORDS = "牵头|主责|主办|主要责任|第一责任"
+_ROLE_WORDS = f"{_LEAD_WORDS}|责任|配合|协办|参与|协同|协助|协作"
+_OPEN, _CLOSE = "〔（【［", "〕）】］"
+# 〔责任单位：…〕  （牵头单位：…，责任单位：…）  【牵头单位：…；配合单位：…】  牵头单位：…。责任单位：…。
+_BRACKET = re.compile(rf"[{_OPEN}]((?:{_ROLE_WORDS})(?:单位|部门)[：:][^{_OPEN}{_CLOSE}]*(?:（[^（）]*）[^{_OPEN}{_CLOSE}]*)*)[{_CLOSE}]")
+_INLINE = re.compile(rf"({_ROLE_WORDS})(?:单位|部门)[：:]([^。；〕】]+)")
 # "由市数据局牵头，市政务服务中心、市财政局配合" closing a clause
 _LED_BY = re.compile(r"由([^，。；：由]{2,40}?)牵头(?:负责)?(?:，([^，。；：]{2,80}?)(?:等单位|等部门)?(?:配合|参与|协同|协助))?[。；]?\s*$")
-_ROLE_SPLIT = re.compile(r"[，；,;]?\s*((?:牵头|主责|责任|配合|协办|主办|参与|协同|协助)(?:单位|部门))[：:]")
-#: the document's own convention for who leads, stated once anywhere ("列首位的为牵头单位，下同")
-FIRST_IS_LEAD = _rules("first")
-COMMA_IS_LEAD = _rules("comma")
+_ROLE_SPLIT = re.compile(rf"[，；,;]?\s*((?:{_ROLE_WORDS})(?:单位|部门))[：:]")
+# another label inside a role bracket ("；完成时限：2024年底"): the units end before it
+_OTHER_LABEL = re.compile(r"[，；,;。]\s*[\u4e00-\u9fff]{2,6}[：:]")
+_CONV_FIRST, _CONV_FIRST_AFTER, _CONV_BEFORE = conventions._patterns()
+#: kept for callers that test a sentence for a first-is-lead / comma-is-lead rule
+FIRST_IS_LEAD = re.compile(f"{_CONV_FIRST.pattern}|{_CONV_FIRST_AFTER.pattern}")
+COMMA_IS_LEAD = _CONV_BEFORE
 _GENERIC = re.compile(r"^(?:各)?(?:其他|其余)?(?:相关|有关)(?:部门|单位)(?:和单位)?$")
 _NOT_A_NAME = re.compile(r"[的按及并将对在为是]|职责|分工|工作|负责人|政策|措施")
 # "（市卫生健康委、市医保局负责）", "（X牵头，Y配合）", "（X牵头）": statements in parentheses
 _PAREN = re.compile(r"[（(]((?:[^（）()]|[（(][^（）()]{0,12}[）)]){2,160}?)[）)]")
 _PAREN_LED = re.compile(r"^(.+?)牵头(?:负责)?(?:[，,；;、]\s*(.+?)(?:等(?:有关|相关)?(?:单位|部门))?"
                         r"(?:配合|参与|协同|协助|协办|按职责分工负责|负责))?$")
+# "（X负责，Y配合）", "（X会同Y负责）": the first named leads
+_PAREN_DO_WITH = re.compile(r"^(.+?)(?:负责|主责)[，,；;]\s*(.+?)(?:等(?:有关|相关)?(?:单位|部门))?(?:配合|参与|协同|协助|协办)$")
+_PAREN_WITH = re.compile(r"^(.+?)会同(.+?)(?:等(?:有关|相关)?(?:单位|部门))?(?:共同|按职责分工)?负责$")
 _PAREN_DO = re.compile(r"^(.+?)(?:等(?:有关|相关)?(?:单位|部门))?(?:按职责分工|按职责|共同|分别)?负责$")
 # "由市数据局牵头，市政务服务中心配合", "由市经济信息化局会同相关部门负责", "由市民政局负责"
 _BY = re.compile(r"由([^，。；：由]{2,40}?)(?:牵头(?:负责)?|会同([^，。；：]{2,60}?)(?:共同)?(?:负责|实施|推进|开展|制定|组织|进行)|负责(?!人))"
                  r"(?:[，,]([^，。；：]{2,80}?)(?:等(?:有关|相关)?(?:单位|部门))?(?:配合|参与|协同|协助))?")
 _LEAD_MARK = re.compile(r"[（(]牵头(?:单位|部门)?[）)]")
 
-_LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位", "主责单位", "主责部门")
+_LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位", "主责单位", "主责部门", "主要责任单位", "主要责任部门", "第一责任单位")
 
 
 @dataclass
@@ -65,9 +74,9 @@ class Responsibility:
 def split_units(cell: str) -> list[str]:
     """Split "市工信局、市商务局，各县（市、区）" into units, keeping parentheses intact."""
     cell = re.sub(r"[（(][^（）()]*牵头单位[^（）()]*[）)]?", "", cell)
-    rule = FIRST_IS_LEAD.search(cell) or COMMA_IS_LEAD.search(cell)
+    rule = conventions.statement_span(cell)
     if rule:  # "…、市委组织部，排在第一位的为牵头部门，下同": the rule is not a unit
-        cell = cell[: rule.start()]
+        cell = cell[: rule[0]]
     parts, depth, buf = [], 0, []
     for ch in cell:
         if ch in "（(":
@@ -116,21 +125,46 @@ def cell_units(cell: str) -> tuple[list[str], list[str]]:
     return lead, shared
 
 
-def _from_parentheses(text: str, first_is_lead: bool) -> Responsibility | None:
-    """The last parenthesised statement naming units: （X牵头，Y配合）, （X、Y负责）, X（牵头）、Y."""
+def by_convention(units_text: str, convention: LeadConvention | None) -> tuple[list[str], list[str]] | None:
+    """(lead, shared) of a unit list read by the document's own rule; None when no rule decides."""
+    units = split_units(units_text)
+    if convention is None or not units:
+        return None
+    if convention.kind == BEFORE:
+        span = conventions.statement_span(units_text)
+        parts = convention.split(units_text[: span[0]] if span else units_text)
+        head = split_units(parts[0]) if parts else units  # no separator: every listed unit stands before it
+        lead = [u for u in head if looks_like_unit(u) and not _GENERIC.match(u)]
+        return (lead, [u for u in units if u not in lead]) if lead else None
+    if convention.kind == FIRST and looks_like_unit(units[0]) and not _GENERIC.match(units[0]):
+        return units[:1], units[1:]
+    return None
+
+
+def _closes_sentence(text: str, m: re.Match[str]) -> bool:
+    """A parenthesis after a sentence end or closing the clause: a note on the sentence, not an alias."""
+    return (m.start() > 0 and text[m.start() - 1] in "。；！") or text[m.end() :].strip() in ("", "。", "；")
+
+
+def _from_parentheses(text: str, convention: LeadConvention | None) -> Responsibility | None:
+    """The last parenthesised statement naming units: （X牵头，Y配合）, （X、Y负责）, （X、Y）, X（牵头）、Y."""
     for m in reversed(list(_PAREN.finditer(text))):
         body = m.group(1).strip()
-        rule = FIRST_IS_LEAD.search(body) or COMMA_IS_LEAD.search(body)
-        if rule:  # "（X、Y负责，列首位的为牵头单位，下同）": the statement before the rule
-            body, first_is_lead = body[: rule.start()].rstrip("，,。；; "), first_is_lead or bool(FIRST_IS_LEAD.search(body))
-        led = _PAREN_LED.match(body)
+        span = conventions.statement_span(body)
+        rule = convention
+        if span:  # "（X、Y负责，列首位的为牵头单位，下同）": the statement before the rule
+            rule = convention or conventions.find_convention(body)
+            body = body[: span[0]].rstrip("，,。；; ")
+        led = _PAREN_LED.match(body) or _PAREN_DO_WITH.match(body) or _PAREN_WITH.match(body)
         if led and (lead := _units(led.group(1))):
             shared = _units(led.group(2) or "") or []
             return Responsibility(lead=lead, shared=shared, start=m.start())
         do = _PAREN_DO.match(body)
-        if do and (units := _units(do.group(1))):
-            if first_is_lead:
-                return Responsibility(lead=units[:1], shared=units[1:], start=m.start(), first_is_lead=True)
+        bare = None if do else _units(body)
+        if (do and (units := _units(do.group(1)))) or (bare and _closes_sentence(text, m) and (units := bare)):
+            read = by_convention(do.group(1) if do else body, rule)
+            if read:
+                return Responsibility(lead=read[0], shared=read[1], start=m.start(), first_is_lead=True)
             return Responsibility(shared=units, start=m.start())
     mark = _LEAD_MARK.search(text)
     if mark:  # a flattened task-table row: "… 市发改委（牵头）、市财政局、市税务局 …"
@@ -171,8 +205,21 @@ def _from_by(text: str) -> Responsibility | None:
     return None
 
 
-def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: bool = False) -> Responsibility | None:
-    """The last responsibility statement of a clause (the one that closes it), in any common convention."""
+def _convention(first_is_lead: bool, comma_is_lead: bool, convention: LeadConvention | None) -> LeadConvention | None:
+    if convention is not None:
+        return convention
+    if comma_is_lead:
+        return LeadConvention(BEFORE, separator="，,")
+    return LeadConvention(FIRST) if first_is_lead else None
+
+
+def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: bool = False,
+                        convention: LeadConvention | None = None) -> Responsibility | None:
+    """The last responsibility statement of a clause (the one that closes it), in any common convention.
+
+    `convention` is the document's own rule for its lists (kb.conventions.find_convention of the whole
+    text); the two flags are the older way to say "first listed leads" / "before the comma leads"."""
+    rule = _convention(first_is_lead, comma_is_lead, convention)
     matches = list(_BRACKET.finditer(text))
     if matches:
         body, start = matches[-1].group(1), matches[-1].start()
@@ -183,43 +230,31 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
             if led:
                 return Responsibility(lead=split_units(led.group(1)), shared=split_units(led.group(2) or ""),
                                       start=led.start())
-            return _from_parentheses(text, first_is_lead) or _from_by(text)
+            return _from_parentheses(text, rule) or _from_by(text)
         start = inline[0].start()
         body = text[start:]  # each role's units end at its own full stop, below
+    rule = rule or conventions.find_convention(body)
     roles: dict[str, list[str]] = {}
-    comma_lead: list[str] = []
+    read: tuple[list[str], list[str]] | None = None
     pieces = _ROLE_SPLIT.split(body)
     # pieces: ["", role1, units1, role2, units2, ...]
     for i in range(1, len(pieces) - 1, 2):
         role = pieces[i]
         units_text = re.split(r"[。]", pieces[i + 1])[0]
+        other = _OTHER_LABEL.search(units_text)
+        if other and not conventions.statement_span(units_text[: other.end()]):
+            units_text = units_text[: other.start()]  # "；完成时限：2024年底" is not a unit
         marked_lead, units = cell_units(units_text)
         roles.setdefault(role, []).extend(units)
         if marked_lead:
             roles.setdefault("牵头单位", []).extend(marked_lead)
-        if comma_is_lead and not comma_lead and "，" in _top_level(units_text):
-            comma_lead = split_units(_top_level(units_text).split("，")[0])
+        if read is None and role not in _LEAD_ROLES:
+            read = by_convention(units_text, rule)
     lead = [u for r, us in roles.items() if r in _LEAD_ROLES for u in us]
     shared = [u for r, us in roles.items() if r not in _LEAD_ROLES for u in us]
     resp = Responsibility(lead=lead, shared=shared, start=start)
-    if not lead and shared and comma_lead:
-        resp.lead = [u for u in shared if u in comma_lead]
-        resp.shared, resp.first_is_lead = [u for u in shared if u not in comma_lead], True
-    elif not lead and shared and first_is_lead and looks_like_unit(shared[0]) and not _GENERIC.match(shared[0]):
-        resp.lead, resp.shared, resp.first_is_lead = shared[:1], shared[1:], True
+    if not lead and shared and read:
+        resp.lead = [u for u in shared if u in read[0]]
+        resp.shared, resp.first_is_lead = [u for u in shared if u not in read[0]], True
     return resp
 
-
-def _top_level(text: str) -> str:
-    """The text with parenthesised parts blanked, so "各县（市、区）" hides its inner 、 and ，."""
-    out, depth = [], 0
-    for ch in text:
-        if ch in "（(":
-            depth += 1
-        if depth:
-            out.append("·")
-        else:
-            out.append(ch)
-        if ch in "）)" and depth:
-            depth -= 1
-    return "".join(out)
