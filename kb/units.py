@@ -32,11 +32,12 @@ _LEAD_WORDS = "牵头|主责|主办|主要责任|第一责任"
 _ROLE_WORDS = f"{_LEAD_WORDS}|责任|配合|协办|参与|协同|协助|协作"
 _OPEN, _CLOSE = "〔（【［", "〕）】］"
 # 〔责任单位：…〕  （牵头单位：…，责任单位：…）  【牵头单位：…；配合单位：…】  牵头单位：…。责任单位：…。
-_BRACKET = re.compile(rf"[{_OPEN}]((?:{_ROLE_WORDS})(?:单位|部门)[：:][^{_OPEN}{_CLOSE}]*(?:（[^（）]*）[^{_OPEN}{_CLOSE}]*)*)[{_CLOSE}]")
-_INLINE = re.compile(rf"({_ROLE_WORDS})(?:单位|部门)[：:]([^。；〕】]+)")
+_ROLE = rf"(?:(?:{_ROLE_WORDS})(?:单位|部门)|责任主体)"
+_BRACKET = re.compile(rf"[{_OPEN}]({_ROLE}[：:][^{_OPEN}{_CLOSE}]*(?:（[^（）]*）[^{_OPEN}{_CLOSE}]*)*)[{_CLOSE}]")
+_INLINE = re.compile(rf"({_ROLE})[：:]([^。；〕】]+)")
 # "由市数据局牵头，市政务服务中心、市财政局配合" closing a clause
 _LED_BY = re.compile(r"由([^，。；：由]{2,40}?)牵头(?:负责)?(?:，([^，。；：]{2,80}?)(?:等单位|等部门)?(?:配合|参与|协同|协助))?[。；]?\s*$")
-_ROLE_SPLIT = re.compile(rf"[，；,;]?\s*((?:{_ROLE_WORDS})(?:单位|部门))[：:]")
+_ROLE_SPLIT = re.compile(rf"[，；,;]?\s*({_ROLE})[：:]")
 # another label inside a role bracket ("；完成时限：2024年底"): the units end before it
 _OTHER_LABEL = re.compile(r"[，；,;。]\s*[\u4e00-\u9fff]{2,6}[：:]")
 _CONV_FIRST, _CONV_FIRST_AFTER, _CONV_BEFORE = conventions._patterns()
@@ -46,7 +47,7 @@ COMMA_IS_LEAD = _CONV_BEFORE
 _GENERIC = re.compile(r"^(?:各)?(?:其他|其余)?(?:相关|有关)(?:部门|单位)(?:和单位)?$")
 _NOT_A_NAME = re.compile(r"[的按及并将对在为是]|职责|分工|工作|负责人|政策|措施")
 # "（市卫生健康委、市医保局负责）", "（X牵头，Y配合）", "（X牵头）": statements in parentheses
-_PAREN = re.compile(r"[（(]((?:[^（）()]|[（(][^（）()]{0,12}[）)]){2,160}?)[）)]")
+_PAREN = re.compile(r"[（(〔【]((?:[^（）()〔〕【】]|[（(][^（）()]{0,12}[）)]){2,160}?)[）)〕】]")
 _PAREN_LED = re.compile(r"^(.+?)牵头(?:负责)?(?:[，,；;、]\s*(.+?)(?:等(?:有关|相关)?(?:单位|部门))?"
                         r"(?:配合|参与|协同|协助|协办|按职责分工负责|负责))?$")
 # "（X负责，Y配合）", "（X会同Y负责）": the first named leads
@@ -58,7 +59,7 @@ _BY = re.compile(r"由([^，。；：由]{2,40}?)(?:牵头(?:负责)?|会同([^�
                  r"(?:[，,]([^，。；：]{2,80}?)(?:等(?:有关|相关)?(?:单位|部门))?(?:配合|参与|协同|协助))?")
 _LEAD_MARK = re.compile(r"[（(]牵头(?:单位|部门)?[）)]")
 
-_LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位", "主责单位", "主责部门", "主要责任单位", "主要责任部门", "第一责任单位")
+_LEAD_ROLES = ("牵头单位", "牵头部门", "主办单位", "主责单位", "主责部门", "主要责任单位", "主要责任部门", "第一责任单位", "责任主体")
 
 
 @dataclass
@@ -92,6 +93,8 @@ def split_units(cell: str) -> list[str]:
     units = []
     for part in parts:
         unit = part.strip().strip("。：:")
+        while unit and unit[-1] in "）)〕】" and unit.count(unit[-1]) > unit.count("（(〔【"["）)〕】".index(unit[-1])]):
+            unit = unit[:-1]  # the bracket that closed the statement, not part of a name
         unit = re.sub(r"等(?:有关|相关)?(?:部门|单位)?(?:和单位)?$", "", unit) if len(unit) > 3 else unit
         if unit and unit not in units and len(unit) <= 40:
             units.append(unit)
@@ -187,6 +190,14 @@ _LEADS_VERB = re.compile(r"(?:^|[。；：\s])([^，。；：\s由]{2,30}?)(?:�
                          r"(?=[\u4e00-\u9fff])")
 
 
+@cache
+def _with_sentence() -> re.Pattern[str]:
+    """"市财政局会同市税务局做好…", "市财政局牵头，会同市税务局…": X leads, the units after 会同 share."""
+    name = rf"[\u4e00-\u9fff]{{1,24}}?(?:{'|'.join(map(re.escape, unit_suffixes()))})"
+    return re.compile(rf"(?:^|[。；：\s，])([^，。；：\s由]{{2,30}}?)(?:牵头[，,]?)?会同({name}(?:[、和及]{name})*)"
+                      r"(?:等(?:有关|相关)?(?:单位|部门))?")
+
+
 def _from_by(text: str) -> Responsibility | None:
     """由X牵头(，Y配合) / 由X会同Y负责 / 由X负责 / X牵头，Y配合, where X names units by their structure."""
     for m in _BARE.finditer(text):
@@ -198,6 +209,10 @@ def _from_by(text: str) -> Responsibility | None:
         if lead:
             shared = (_units(m.group(2) or "") or []) + (_units(m.group(3) or "") or [])
             return Responsibility(lead=lead, shared=shared, start=m.start())
+    for m in _with_sentence().finditer(text):
+        lead, shared = _units(m.group(1)), _units(m.group(2))
+        if lead and shared:
+            return Responsibility(lead=lead, shared=shared, start=m.start(1))
     for m in _LEADS_VERB.finditer(text):
         lead = _units(m.group(1))
         if lead:
@@ -244,6 +259,11 @@ def find_responsibility(text: str, first_is_lead: bool = False, comma_is_lead: b
         other = _OTHER_LABEL.search(units_text)
         if other and not conventions.statement_span(units_text[: other.end()]):
             units_text = units_text[: other.start()]  # "；完成时限：2024年底" is not a unit
+        led = _PAREN_LED.match(units_text.strip()) or _PAREN_DO_WITH.match(units_text.strip())
+        if led and (led_units := _units(led.group(1))):  # "责任单位：市财政局牵头，市税务局配合"
+            roles.setdefault("牵头单位", []).extend(led_units)
+            roles.setdefault(role, []).extend(_units(led.group(2) or "") or [])
+            continue
         marked_lead, units = cell_units(units_text)
         roles.setdefault(role, []).extend(units)
         if marked_lead:

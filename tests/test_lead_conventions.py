@@ -71,3 +71,18 @@ def test_task_table_with_one_unit_column_follows_the_rule():
     rows = parse_text(text, "x.txt", "txt").task_rows
     assert [(r.lead_units, r.responsible_units) for r in rows] == [(["市财政局"], ["市税务局"]),
                                                                   (["市发展改革委"], ["市财政局"])]
+
+
+def test_lead_stated_inside_a_role_bracket_and_in_sentences():
+    assert _who("（一）强化保障。做好保障。（责任单位：市财政局牵头，市税务局、市发展改革委配合）") == [
+        (["市财政局"], ["市税务局", "市发展改革委"])]
+    assert _who("（一）强化保障。市财政局牵头，会同市税务局做好保障工作。") == [(["市财政局"], ["市税务局"])]
+    assert _who("（一）强化保障。市财政局会同市税务局做好保障工作。") == [(["市财政局"], ["市税务局"])]
+    assert _who("（一）强化保障。做好保障。（责任主体：市财政局；配合单位：市税务局）") == [(["市财政局"], ["市税务局"])]
+
+
+def test_square_brackets_and_a_rule_stated_before_the_first_part():
+    text = "某某方案\n（注：排在第一位的为牵头单位）\n一、任务\n（一）推进改革。做好保障。〔市财政局、市税务局〕"
+    clause = next(c for c in parse_text(text, "x.txt", "txt").clauses if "做好保障" in c.text)
+    assert (clause.lead_units, clause.responsible_units) == (["市财政局"], ["市税务局"])
+    assert _who("（一）强化保障。做好保障。〔市财政局、市税务局按职责分工负责〕") == [([], ["市财政局", "市税务局"])]
