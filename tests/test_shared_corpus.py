@@ -18,10 +18,10 @@ EXPECTED = {
     "guangan_return_home_entrepreneurship_2019.txt": (30, ["二（二十二）", "三（五）"], ""),
     "guangan_standard_land_reform_2022.txt": (22, ["三（一）1", "四（四）"], "广安府办规〔2022〕5号"),
     "guangan_yilao_yixiao_plan_2022.txt": (25, ["三（一）1", "四（七）"], "广安府规〔2022〕8号"),
-    "gz_elderly_meal_service_2024.html": (40, ["第一条", "第三十八条"], ""),
+    "gz_elderly_meal_service_2024.html": (40, ["第一条", "第三十八条"], "穗民规字〔2024〕3号"),
     "gz_family_doctor_plan_2023.html": (60, ["二（一）1", "附件2"], "穗卫函〔2023〕1930号"),
     "gz_home_community_eldercare_2022.html": (60, ["第一条", "第五十二条"], "穗府办规〔2022〕13号"),
-    "gz_tianhe_hkmacao_youth_2023.html": (14, ["第一条", "第十三条"], ""),
+    "gz_tianhe_hkmacao_youth_2023.html": (14, ["第一条", "第十三条"], "穗天科工信规字〔2023〕1号"),
     "hongze_gov_info_disclosure_report_2023.pdf": (20, ["一", "一（一）", "六"], ""),
     "tj_spring_festival_demand_response_2021.txt": (20, ["二（一）"], "津工信电力〔2021〕3号"),
 }
