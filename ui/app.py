@@ -23,7 +23,7 @@ from kb.answerer import Answerer  # noqa: E402
 from kb.audit import AuditLog  # noqa: E402
 from kb.errors import PolicyKBError  # noqa: E402
 from kb.library import Library  # noqa: E402
-from ui import render  # noqa: E402
+from ui import render, tab_chat, tab_feedback  # noqa: E402
 from ui.api import install_error_handlers, make_router  # noqa: E402
 from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK  # noqa: E402
 from ui.auth import (  # noqa: E402
@@ -98,6 +98,8 @@ def build_blocks(service: UIService) -> gr.Blocks:
                                 example_buttons.append((gr.Button(text, size="sm", variant="secondary"), text))
                 answer = gr.HTML(WELCOME, elem_id="pk-answer-card", js_on_load=None)
 
+            tab_chat.build(demo, service, _viewer)  # 对话: conversations, follow-ups, feedback (ui/tab_chat.py)
+
             # -- 按部门查职责 ----------------------------------------------------------------------------
             with gr.Tab("按部门查职责", id="units", elem_id="tab-units"):
                 unit = gr.Dropdown(choices=service.unit_choices(), value=None, allow_custom_value=True, filterable=True,
@@ -142,6 +144,8 @@ def build_blocks(service: UIService) -> gr.Blocks:
                                          elem_id="pk-remove-doc")
                     rm_btn = gr.Button("从知识库删除", variant="stop", scale=1, elem_id="pk-remove")
                 rm_msg = gr.HTML("", elem_id="pk-remove-msg", js_on_load=None)
+
+            tab_feedback.build(demo, service, _viewer)  # 反馈与更正, administrators only (ui/tab_feedback.py)
 
             # -- 系统管理（管理员）：用户与审计日志 ---------------------------------------------------------
             with gr.Tab("用户与日志", id="admin", elem_id="tab-admin") as admin_tab:
