@@ -53,10 +53,22 @@ class _Line:
     start: int
     end: int
     text: str
+    flat: bool | None = None  # set for the pieces of a flattened line cut at a document boundary
+    new_document: bool = False  # the piece starts after another document's signature date
 
     @property
     def is_table(self) -> bool:
         return "\t" in self.text
+
+
+# "……请认真贯彻执行。广安市人民政府办公室2019年4月16日广安市人民政府关于……的通知……": a signature (an organ and a
+# date after a sentence end) followed by more text: the next document of a page that publishes two
+_SIGNATURE = re.compile(r"[。！；）)”]\s*[\u4e00-\u9fff]{2,40}?(?:人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|办公厅|局|委|厅|部)"
+                        r"\s*\d{4}年\d{1,2}月\d{1,2}日(?![起前后至以到止，、的]|开始|施行|实施|印发|执行|生效)")
+#: a cover notice publishing the document that follows its signature
+_COVER = re.compile(r"(?:印发|转发|发布)(?:给)?你们|现(?:予以?)?(?:印发|转发|发布)|印发实施")
+_COVER_LABEL = "印发通知"
+_MIN_DOCUMENT = 200  # characters after a signature for the rest to be a document of its own
 
 
 def _lines(text: str) -> list[_Line]:
@@ -64,9 +76,21 @@ def _lines(text: str) -> list[_Line]:
     for raw in text.split("\n"):
         if raw.strip():
             lead = len(raw) - len(raw.lstrip())
-            out.append(_Line(pos + lead, pos + len(raw.rstrip()), raw.strip()))
+            out.extend(_cut_at_signatures(text, _Line(pos + lead, pos + len(raw.rstrip()), raw.strip())))
         pos += len(raw) + 1
     return out
+
+
+def _cut_at_signatures(text: str, line: _Line) -> list[_Line]:
+    """A flattened line holding several documents is cut after each signature date; every piece keeps
+    the line's flatness and the pieces after the first are marked as starting a new document."""
+    if len(line.text) < _FLAT_LINE:
+        return [line]
+    cuts = [m.end() for m in _SIGNATURE.finditer(text, line.start, line.end) if line.end - m.end() >= _MIN_DOCUMENT]
+    if not cuts:
+        return [line]
+    bounds = [line.start, *cuts, line.end]
+    return [_Line(a, b, text[a:b], flat=True, new_document=i > 0) for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
 
 
 def _header_map(cells: list[str]) -> dict[str, int]:
@@ -182,6 +206,18 @@ def _find_markers(text: str, line: _Line, numbering: _Numbering, flat: bool) -> 
     return found
 
 
+_DOC_KIND_END = re.compile(r"[^。；：，]{4,80}?(?:通知|通报|公告|通告|方案|办法|意见|细则|规定|决定|措施|批复|规划|计划|要点|条例|规则|报告)")
+
+
+def _document_title_end(text: str, line: _Line) -> int:
+    """Where the title of a document that starts mid-line ends (its kind word: …的通知, …实施方案)."""
+    m = _DOC_KIND_END.match(text, line.start, line.end)
+    if m:
+        return m.end()
+    marker = INLINE_MARKER.search(text, line.start, line.end)
+    return marker.start() if marker and marker.start() - line.start <= 80 else min(line.end, line.start + 30)
+
+
 def _new(segments: list[Segment], seg: Segment) -> int:
     segments.append(seg)
     return len(segments) - 1
@@ -199,6 +235,7 @@ def segment(text: str) -> list[Segment]:
     table_section = ""
     counters = {"前言": 0, "段": 0, "行": 0}
     open_index: int | None = None  # the clause an unnumbered line continues
+    documents = 1  # documents on the page so far (a second one starts after a signature)
 
     def heading_path(upto: list[int]) -> list[str]:
         return [segments[i].heading for i in upto]
@@ -252,7 +289,28 @@ def segment(text: str) -> list[Segment]:
             continue
         table_header, table_section = {}, ""
 
-        flat = len(line.text) >= _FLAT_LINE or (few_lines and len(line.text) >= _FLAT_SHORT)
+        if line.new_document and numbering.last_seen and _COVER.search(text, 0, line.start):
+            # the numbered requests of a cover notice (现印发给你们…一、二、三) before the policy it publishes:
+            # the policy keeps the plain labels, the notice's parts are labelled as the notice's
+            for seg in segments:
+                if seg.token and not seg.label.startswith(_COVER_LABEL):
+                    seg.label = f"{_COVER_LABEL} {seg.label}"
+            numbering, heads, open_index, attachment = _Numbering(), [], None, ""
+        elif line.new_document and numbering.last_seen:  # a second document on the page: a new top-level part
+            documents += 1
+            attachment = f"文件{documents}"
+            title_end = _document_title_end(text, line)
+            numbering, table_header, table_section = _Numbering(), {}, ""
+            idx = _new(segments, Segment(attachment, 1, HEADING, text[line.start : title_end][:60], [], line.start,
+                                         title_end, heading=f"{attachment} {text[line.start : title_end][:40]}"))
+            heads, open_index = [idx], idx
+            if title_end >= line.end:
+                continue
+            line = _Line(title_end, line.end, text[title_end : line.end], flat=True)
+        elif line.new_document:
+            open_index = None  # the cover notice ends at its signature
+        flat = line.flat if line.flat is not None else (
+            len(line.text) >= _FLAT_LINE or (few_lines and len(line.text) >= _FLAT_SHORT))
         markers = _find_markers(text, line, numbering, flat)
         if not markers:
             closes_bracket = bool(prev_line) and prev_line.text.endswith(("〕", "）")) and "单位" in prev_line.text[-300:]
