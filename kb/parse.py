@@ -95,7 +95,8 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
                 )
             )
         elif seg.kind != PREAMBLE:
-            resp = find_responsibility(clause_text, convention=convention)
+            whole = text[seg.whole[0] : seg.whole[1]] if seg.whole else clause_text  # a cut clause's bracket
+            resp = find_responsibility(whole, convention=convention)
             if resp:
                 clause.lead_units, clause.responsible_units = resp.lead, resp.shared
         clause.amounts = find_amounts(clause_text, seg.start)

@@ -46,6 +46,7 @@ class Segment:
     token: str = ""  # own numbering token, e.g. "（五）"
     style: str = ""  # numbering style of that token
     heading: str = ""  # how this clause reads in a heading path, e.g. "（五）激发数据要素新活力"
+    whole: tuple[int, int] | None = None  # a long numbered clause cut into pieces: the span of all of them
 
 
 @dataclass
@@ -366,7 +367,11 @@ def segment(text: str) -> list[Segment]:
 # at most this many characters: a clause then fits whole in the 512-token window of the e5 embedder
 # (about one token per Chinese character, with room for the prefix) and reads aloud in about a minute.
 _MAX_UNNUMBERED = 400
-_UNNUMBERED = re.compile(r"^(附件\d* )?(前言|段)\d+$")
+_UNNUMBERED = re.compile(r"^((?:附件|文件)\d* )?(前言|段)\d+$")
+# a numbered clause longer than this (sparse numbering: a part of 1,200 characters with no sub-items) is
+# cut the same way; its pieces after the first are labelled 三（九）续2, 续3 … and share its heading path
+_MAX_NUMBERED = 800
+CONTINUED = "续"
 _CUT_AFTER = "。！？；"
 
 
@@ -386,16 +391,33 @@ def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def _too_long(seg: Segment) -> bool:
+    if _UNNUMBERED.match(seg.label):
+        return seg.end - seg.start > _MAX_UNNUMBERED
+    return seg.kind == BODY and bool(seg.token) and seg.end - seg.start > _MAX_NUMBERED
+
+
 def _split_unnumbered(segments: list[Segment], text: str) -> list[Segment]:
-    """Long unnumbered clauses become several; labels 前言N / 段N are counted again in reading order."""
-    if not any(_UNNUMBERED.match(s.label) and s.end - s.start > _MAX_UNNUMBERED for s in segments):
+    """Long clauses become several: unnumbered ones relabelled 前言N / 段N in reading order, numbered ones
+    continued as 三（九）续2 …"""
+    if not any(_too_long(s) for s in segments):
         return segments
     out: list[Segment] = []
     new_index: dict[int, int] = {}
     for i, seg in enumerate(segments):
         new_index[i] = len(out)
-        if not (_UNNUMBERED.match(seg.label) and seg.end - seg.start > _MAX_UNNUMBERED):
+        if not _too_long(seg):
             out.append(seg)
+            continue
+        if seg.token:
+            pieces = _pieces(text, seg.start, seg.end)
+            seg.whole, whole_end = (seg.start, seg.end), seg.end
+            seg.end = pieces[0][1]
+            out.append(seg)
+            for k, (a, b) in enumerate(pieces[1:], start=2):
+                out.append(Segment(f"{seg.label}{CONTINUED}{k}", seg.level, BODY, seg.title, list(seg.path), a, b,
+                                   parent_index=seg.parent_index, heading=f"{seg.heading}（{CONTINUED}{k}）",
+                                   whole=(seg.start, whole_end)))
             continue
         for a, b in _pieces(text, seg.start, seg.end):
             out.append(Segment(seg.label, seg.level, seg.kind, _title_of(text[a:b]), list(seg.path), a, b,

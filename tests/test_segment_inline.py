@@ -63,3 +63,19 @@ def test_page_without_numbering_is_cut_into_readable_clauses():
     assert all(c.text.endswith("。") for c in parsed.clauses[:-1])
     assert [c.label for c in parsed.clauses[:3]] == ["前言1", "前言2", "前言3"]
     assert all(text[c.start : c.end] == c.text for c in parsed.clauses)
+
+
+def test_a_long_numbered_clause_is_continued_in_readable_pieces():
+    sentence = "在财政投入方面，各地要把推动养老服务发展所需资金纳入年度财政预算，并逐年提高投入比例。"
+    long_part = "（九）强化要素保障。" + sentence * 30 + "（责任单位：市民政局、市财政局，排在第一位的为牵头单位）"
+    text = "某某实施意见\n一、主要任务\n" + long_part + "\n（十）加强监督。做好考核。"
+    from kb.parse import parse_text
+
+    parsed = parse_text(text, "x.txt", "txt")
+    pieces = [c for c in parsed.clauses if c.label.startswith("一（九）")]
+    assert [c.label for c in pieces][:2] == ["一（九）", "一（九）续2"] and len(pieces) >= 3
+    assert all(len(c.text) <= 400 for c in pieces)
+    assert "".join(c.text for c in pieces).replace("\n", "") == long_part
+    # the bracket closing the whole part names the lead of every piece
+    assert all(c.lead_units == ["市民政局"] for c in pieces)
+    assert next(c for c in parsed.clauses if c.label == "一（十）").text.startswith("（十）加强监督")
