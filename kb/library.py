@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from kb.errors import KBCorruptError, PolicyKBError, ReadError
-from kb.models import TASK_ROW, Citation, Clause, Document, TaskRow
+from kb.models import TASK_ROW, Citation, Clause, Document, ParsedDocument, TaskRow
 from kb.readers import DEFAULT_MAX_BYTES
 from kb.sandbox import ParseLimits, Parser
 from kb.store import Store
@@ -102,22 +102,35 @@ class Library:
 
     def _ingest_one(self, path: Path, display_name: str | None = None, parser: Parser | None = None) -> IngestReport:
         name = display_name or str(path)
+        parsed = self.parse_one(path, name, parser)
+        return parsed if isinstance(parsed, IngestReport) else self.save_parsed(parsed, name)
+
+    def parse_one(self, path: str | Path, name: str, parser: Parser | None = None) -> ParsedDocument | IngestReport:
+        """Parse one file (read, check, segment, extract) without touching the store: the parsed document,
+        or a failed report naming the file. Safe to run in several threads at once (one Parser each), so
+        a slow file never holds up another file or a writer."""
         try:
             if "\x00" in name:
                 raise ReadError(name.replace("\x00", "\\0"), "文件名中含有非法字符（NUL），请重命名后再导入")
             if parser is None:
                 with Parser(self.limits) as own:
-                    parsed = own.parse(path, name, self.max_bytes)
-            else:
-                parsed = parser.parse(path, name, self.max_bytes)
-            existing = self.store.document(parsed.document.doc_id)
-            self.store.save(parsed, datetime.now().isoformat(timespec="seconds"))
-        except (ReadError, KBCorruptError) as exc:
-            return IngestReport(path=name, ok=False, error=str(exc))
+                    return own.parse(path, name, self.max_bytes)
+            return parser.parse(path, name, self.max_bytes)
         except PolicyKBError as exc:
             return IngestReport(path=name, ok=False, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one file's failure is reported by name; the rest go on
-            log.exception("ingest of %s failed", name)
+            log.exception("parsing %s failed", name)
+            return IngestReport(path=name, ok=False, error=f"无法导入文件 {name}：{type(exc).__name__}: {exc}")
+
+    def save_parsed(self, parsed: ParsedDocument, name: str) -> IngestReport:
+        """Store one parsed document in its own transaction (replacing an earlier copy of it)."""
+        try:
+            existing = self.store.document(parsed.document.doc_id)
+            self.store.save(parsed, datetime.now().isoformat(timespec="seconds"))
+        except PolicyKBError as exc:
+            return IngestReport(path=name, ok=False, error=str(exc))
+        except Exception as exc:  # noqa: BLE001 - one file's failure is reported by name; the rest go on
+            log.exception("storing %s failed", name)
             return IngestReport(path=name, ok=False, error=f"无法导入文件 {name}：{type(exc).__name__}: {exc}")
         doc = parsed.document
         return IngestReport(

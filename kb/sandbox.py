@@ -8,15 +8,20 @@ store, is never blocked and the KB is unchanged. One worker serves all files of 
 is replaced after a file kills it. Only regular files are opened (a FIFO or a link to /dev/zero would
 hang or never end), and any exception while parsing one file is reported by name.
 
+The worker runs at a lower priority (nice 5) and, once a file has parsed for `yield_after` seconds
+(2 s; real files take well under that), is lowered to nice 19: a file that burns its whole budget then
+runs on what questions leave over, so answering keeps its latency while it is refused.
+
 Defaults (`ParseLimits`): 60 s of CPU and 2 GiB of address space per file. The largest real input
 measured, a 322-page PDF made of the two real PDFs' pages (5.98 MB), parses in 5.9 s of CPU with a
 peak of 85 MB virtual memory in the worker: 10x and 24x margins. `POLICYKB_PARSE_CPU_SECONDS`,
-`POLICYKB_PARSE_MEMORY_MB` change them; `POLICYKB_PARSE_IN_PROCESS=1` parses in the calling process
+`POLICYKB_PARSE_MEMORY_MB`, `POLICYKB_PARSE_NICE` change them; `POLICYKB_PARSE_IN_PROCESS=1` parses in the calling process
 without limits (cheap, for tests that do not test limits).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -46,6 +51,8 @@ from kb.models import (
 
 DEFAULT_CPU_SECONDS = 60
 DEFAULT_MEMORY_MB = 2048
+DEFAULT_NICE = 5
+YIELD_NICE = 19
 _HEADER = struct.Struct(">Q")
 _READ_CHUNK = 1 << 20
 
@@ -58,6 +65,8 @@ class ParseLimits:
     memory_mb: int = DEFAULT_MEMORY_MB
     isolate: bool = True
     wall_factor: float = 4.0  # the parent's backstop: a worker not done after this many x cpu_seconds (+60 s) is killed
+    nice: int = DEFAULT_NICE  # the worker's priority while a file is young
+    yield_after: float = 2.0  # seconds of one file's parse after which the worker drops to nice 19
 
     @property
     def wall_seconds(self) -> float:
@@ -71,6 +80,7 @@ class ParseLimits:
             cpu_seconds=max(1, int(env.get("POLICYKB_PARSE_CPU_SECONDS") or DEFAULT_CPU_SECONDS)),
             memory_mb=max(64, int(env.get("POLICYKB_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)),
             isolate=env.get("POLICYKB_PARSE_IN_PROCESS", "") not in ("1", "true", "yes") and os.name == "posix",
+            nice=min(YIELD_NICE, max(0, int(env.get("POLICYKB_PARSE_NICE") or DEFAULT_NICE))),
         )
 
 
@@ -235,7 +245,10 @@ class Parser:
         request = json.dumps({"path": str(path), "name": name, "max_bytes": max_bytes}).encode("utf-8")
         try:
             _send(proc.stdin, request)
+            demoted = self._yield_if_slow(proc)
             reply = _receive(proc.stdout, time.monotonic() + self.limits.wall_seconds)
+            if demoted and reply is not None:  # niceness cannot be raised back unprivileged: a new worker next
+                self.close()
         except _WallTimeout:
             self._kill()
             raise ParseLimitError(name, timeout_message(name)) from None
@@ -256,6 +269,18 @@ class Parser:
             raise ReadError(data.get("path") or name, data.get("reason") or "解析失败")
         return parsed_from_dict(data["parsed"])
 
+    def _yield_if_slow(self, proc: subprocess.Popen) -> bool:
+        """Wait up to `yield_after` seconds for the reply; if it is not there, lower the worker to nice 19."""
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout.fileno()], [], [], self.limits.yield_after)
+        if ready:
+            return False
+        try:
+            os.setpriority(os.PRIO_PROCESS, proc.pid, YIELD_NICE)
+        except (OSError, AttributeError):
+            return False
+        return True
+
     def _worker(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
@@ -266,7 +291,7 @@ class Parser:
             env.setdefault(var, "1")  # thread arenas would eat the address-space limit
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "kb.sandbox", str(self.limits.cpu_seconds), str(self.limits.memory_mb),
-             str(os.getpid())],
+             str(os.getpid()), str(self.limits.nice)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
         )
         return self._proc
@@ -393,12 +418,15 @@ def _die_with_parent() -> None:
         return
 
 
-def worker_main(cpu_seconds: int, memory_mb: int, parent: int | None = None) -> int:
+def worker_main(cpu_seconds: int, memory_mb: int, parent: int | None = None, nice: int = 0) -> int:
     """Serve parse requests on stdin until EOF; replies go to the original stdout, which nothing
     else may write to (stray prints of a library go to stderr)."""
     _die_with_parent()
     if parent is not None and os.getppid() != parent:  # the parent died before the signal was armed
         return 0
+    if nice > 0:
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(nice)  # questions in the server come first
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)
     out_fd = os.dup(1)
     os.dup2(2, 1)
@@ -433,4 +461,5 @@ def worker_main(cpu_seconds: int, memory_mb: int, parent: int | None = None) -> 
 
 
 if __name__ == "__main__":
-    sys.exit(worker_main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None))
+    sys.exit(worker_main(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None,
+                         int(sys.argv[4]) if len(sys.argv) > 4 else 0))

@@ -230,8 +230,8 @@ def build_blocks(service: UIService) -> gr.Blocks:
                                              progress=lambda f, d: progress(f, desc=d), actor=viewer.name)
             return [render.ingest_reports(reports), None, *refresh(current_browse)]
 
-        upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs], concurrency_limit=1,
-                      concurrency_id="write", show_progress="full", show_progress_on=[report], **private)
+        upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs], concurrency_limit=4,
+                      concurrency_id="upload", show_progress="full", show_progress_on=[report], **private)
 
         def do_remove(choice, current_browse, request: gr.Request):
             viewer = _viewer(service, request)

@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 from kb.answerer import Answerer
 from kb.audit import AuditLog
 from kb.errors import PolicyKBError
-from kb.library import Library
-from kb.models import TASK_ROW, Answer, Citation, Clause, Document, TaskRow
+from kb.library import IngestReport, Library
+from kb.models import TASK_ROW, Answer, Citation, Clause, Document, ParsedDocument, TaskRow
 from kb.retriever import Filters
+from kb.sandbox import Parser
 from ui import render
 from ui.relevance import coverage, fitted_rule
 
@@ -93,7 +94,9 @@ class UIService:
     def __init__(self, library: Library, answerer: Answerer | None = None) -> None:
         self.library = library
         self.answerer = answerer or Answerer(library)
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.Lock()  # held only to save parsed uploads and swap the index
+        self._pending_lock = threading.Lock()
+        self._pending: set[Path] = set()  # upload folders whose files are still being parsed
         self._secret = secrets.token_bytes(32)
         self.audit: AuditLog | None = None  # set by the server: who uploaded or removed what
         self.authority: Authority | None = None  # set by the server: sign-in and roles
@@ -316,57 +319,98 @@ class UIService:
         root = self.upload_dir.resolve()
         if root not in dest.resolve().parents:  # belt and braces: nothing escapes the uploads folder
             raise UploadError("文件名不合法")
-        folder.mkdir(parents=True, exist_ok=False)
-        shutil.copyfile(src, dest)
+        with self._pending_lock:  # a concurrent upload's sweep must not delete it before it is saved
+            self._pending.add(folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=False)
+            shutil.copyfile(src, dest)
+        except OSError:
+            with self._pending_lock:
+                self._pending.discard(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         return dest, name
 
     def ingest_uploads(self, files: Sequence[tuple[str | Path, str | None]],
                        progress: Callable[[float, str], None] | None = None, actor: str = "本机") -> list[dict]:
-        """Store, read and index each uploaded file; one report dict per file (name, ok, counts or error)."""
+        """Store, read and index each uploaded file; one report dict per file (name, ok, counts or error).
+
+        Parsing (in the limited, low-priority worker of kb/sandbox.py) happens outside the write lock, so
+        uploads parse side by side and a hostile file that burns its whole CPU budget holds up nobody;
+        the lock is taken only to save the parsed documents and swap the index."""
         say = progress or (lambda _f, _d: None)
-        reports: list[dict] = []
         if len(files) > MAX_UPLOAD_FILES:
             return [{"name": "（多个文件）", "ok": False, "error": f"一次最多上传 {MAX_UPLOAD_FILES} 个文件"}]
-        with self._write_lock:
-            any_ok = False
-            for i, (src, original) in enumerate(files):
-                name = display_name(original or Path(src).name)
-                say(i / (len(files) + 1), f"正在读取 {name}（{i + 1}/{len(files)}）")
-                try:
-                    dest, name = self.store_upload(src, original)
-                except PolicyKBError as exc:
-                    reports.append({"name": name, "ok": False, "error": str(exc)})
-                    continue
-                except OSError as exc:
-                    log.exception("upload copy failed")
-                    reports.append({"name": name, "ok": False, "error": f"保存文件失败（{exc.strerror or exc}）"})
-                    continue
-                result = self.library.ingest([dest])[0]
-                data = result.to_dict()
-                data["name"] = name
-                if data.get("error"):
-                    data["error"] = data["error"].replace(str(dest), name)
-                if not result.ok:
-                    shutil.rmtree(dest.parent, ignore_errors=True)
-                any_ok = any_ok or result.ok
-                reports.append(data)
-                self._record(actor, "upload", name, f"成功：{data.get('title', '')} {data.get('number', '')}".strip()
-                             if result.ok else f"失败：{data.get('error', '')}")
-            if any_ok:
-                self._sweep_uploads()
-                say(len(files) / (len(files) + 1), "正在重建检索索引")
-                self.answerer.retriever.index()
-            say(1.0, "完成")
+        steps = len(files) + 2
+        slots: list[dict | tuple[ParsedDocument, str, Path]] = []
+        pending: list[Path] = []
+        try:
+            with Parser(self.library.limits) as parser:
+                for i, (src, original) in enumerate(files):
+                    name = display_name(original or Path(src).name)
+                    say(i / steps, f"正在读取 {name}（{i + 1}/{len(files)}）")
+                    try:
+                        dest, name = self.store_upload(src, original)
+                    except PolicyKBError as exc:
+                        slots.append({"name": name, "ok": False, "error": str(exc)})
+                        continue
+                    except OSError as exc:
+                        log.exception("upload copy failed")
+                        slots.append({"name": name, "ok": False, "error": f"保存文件失败（{exc.strerror or exc}）"})
+                        continue
+                    pending.append(dest.parent)
+                    parsed = self.library.parse_one(dest, name, parser)
+                    if isinstance(parsed, IngestReport):
+                        slots.append(self._report(parsed, name, dest))
+                    else:
+                        slots.append((parsed, name, dest))
+            say(len(files) / steps, "正在保存并重建检索索引")
+            with self._write_lock:
+                reports = []
+                for slot in slots:
+                    if isinstance(slot, tuple):
+                        parsed, name, dest = slot
+                        slot = self._report(self.library.save_parsed(parsed, name), name, dest)
+                        self._record(actor, "upload", name,
+                                     f"成功：{slot.get('title', '')} {slot.get('number', '')}".strip()
+                                     if slot["ok"] else f"失败：{slot.get('error', '')}")
+                    elif slot.get("stored"):
+                        self._record(actor, "upload", slot["name"], f"失败：{slot.get('error', '')}")
+                    slot.pop("stored", None)
+                    reports.append(slot)
+                with self._pending_lock:
+                    self._pending.difference_update(pending)
+                    pending = []
+                if any(r["ok"] for r in reports):
+                    self._sweep_uploads()
+                    self.answerer.retriever.index()
+        finally:
+            with self._pending_lock:
+                self._pending.difference_update(pending)
+        say(1.0, "完成")
         return reports
 
+    def _report(self, result: IngestReport, name: str, dest: Path) -> dict:
+        data = result.to_dict()
+        data["name"] = name
+        data["stored"] = True  # the file reached the uploads folder: its outcome goes to the audit log
+        if data.get("error"):
+            data["error"] = data["error"].replace(str(dest), name)
+        if not result.ok:
+            shutil.rmtree(dest.parent, ignore_errors=True)
+        return data
+
     def _sweep_uploads(self) -> None:
-        """Delete stored upload copies no document refers to any more (a re-upload replaced them)."""
+        """Delete stored upload copies no document refers to any more (a re-upload replaced them); the
+        folders of uploads still being parsed are kept."""
         if not self.upload_dir.is_dir():
             return
         kept = set()
         for doc in self.library.documents():
             with contextlib.suppress(OSError, ValueError):
                 kept.add(Path(doc.source_path).resolve().parent)
+        with self._pending_lock:
+            kept.update(p.resolve() for p in self._pending)
         for folder in self.upload_dir.iterdir():
             if folder.is_dir() and not folder.is_symlink() and folder.resolve() not in kept:
                 shutil.rmtree(folder, ignore_errors=True)
