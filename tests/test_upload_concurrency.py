@@ -49,7 +49,7 @@ def _wait(condition, timeout: float) -> bool:
 def test_normal_upload_is_not_queued_behind_a_hostile_one(kb_copy: Path, tmp_path: Path) -> None:
     files = tmp_path / "in"
     files.mkdir()
-    hostile = hc.giant_line(files)  # the quadratic 240K-character line: minutes of CPU unlimited
+    hostile = hc.many_lines(files)  # 400,000 one-line clauses (16 MB): about a minute of parse CPU here
     good = hc.good_document(files)
     library = Library(kb_copy, today=lambda: TODAY, limits=ParseLimits(cpu_seconds=120, yield_after=0.5))
     service = UIService(library)

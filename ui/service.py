@@ -359,7 +359,7 @@ class UIService:
                         slots.append({"name": name, "ok": False, "error": f"保存文件失败（{exc.strerror or exc}）"})
                         continue
                     pending.append(dest.parent)
-                    parsed = self.library.parse_one(dest, name, parser)
+                    parsed = self.library.parse_one(dest, str(dest), parser)  # source_path: the stored copy
                     if isinstance(parsed, IngestReport):
                         slots.append(self._report(parsed, name, dest))
                     else:
