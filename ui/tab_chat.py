@@ -109,7 +109,7 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
         viewer = viewer_of(service, request)
         return viewer if viewer is not None and viewer.is_staff else None
 
-    def show(conv_id, request: gr.Request):
+    def chat_show(conv_id, request: gr.Request):
         viewer = _staff(request)
         if viewer is None:
             return [[], gr.update(choices=[], value=None), None, render.message_card(REFUSED, "warn")]
@@ -120,10 +120,10 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
         return [messages(turns), gr.update(choices=choices, value=conv_id), conv_id, ""]
 
     show_outputs = [chat, conv_list, current, fb_msg]
-    tab.select(show, current, show_outputs, **private)
-    demo.load(show, current, show_outputs, **private)
+    tab.select(chat_show, current, show_outputs, **private)
+    demo.load(chat_show, current, show_outputs, **private)
 
-    def pick(conv_id, request: gr.Request):
+    def chat_pick(conv_id, request: gr.Request):
         viewer = _staff(request)
         if viewer is None or not conv_id:
             return [[], conv_id if viewer else None]
@@ -132,18 +132,18 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
         except ConversationError:
             return [[], None]
 
-    conv_list.input(pick, conv_list, [chat, current], **private)
+    conv_list.input(chat_pick, conv_list, [chat, current], **private)
 
-    def start(request: gr.Request):
+    def chat_start(request: gr.Request):
         viewer = _staff(request)
         if viewer is None:
             return [[], gr.update(), None, render.message_card(REFUSED, "warn")]
         conv = desk(service).conversations.start(viewer.name)
         return [[], gr.update(choices=_choices(service, viewer.name), value=conv.id), conv.id, ""]
 
-    new_btn.click(start, None, [chat, conv_list, current, fb_msg], **private)
+    new_btn.click(chat_start, None, [chat, conv_list, current, fb_msg], **private)
 
-    def ask(text, conv_id, request: gr.Request):
+    def chat_ask(text, conv_id, request: gr.Request):
         viewer = _staff(request)
         if viewer is None:
             return [gr.update(), gr.update(), conv_id, text, render.message_card(REFUSED, "warn")]
@@ -166,8 +166,8 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
 
     ask_kw = {"show_progress": "minimal", "concurrency_limit": 8, "concurrency_id": "answer", **private}
     ask_outputs = [chat, conv_list, current, msg, fb_msg]
-    send.click(ask, [msg, current], ask_outputs, **ask_kw)
-    msg.submit(ask, [msg, current], ask_outputs, **ask_kw)
+    send.click(chat_ask, [msg, current], ask_outputs, **ask_kw)
+    msg.submit(chat_ask, [msg, current], ask_outputs, **ask_kw)
 
     def judge(verdict: str, conv_id, note: str, request: gr.Request, index: int | None = None):
         viewer = _staff(request)
@@ -189,23 +189,23 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
         return [render.message_card(f"已记录：“{_clip(turn.asked, 30)}”的回答{VERDICTS[verdict]}。谢谢反馈！"), ""]
 
     fb_kw = {"concurrency_limit": 4, "concurrency_id": "feedback", **private}
-    def judge_useful(conv_id, note, request: gr.Request):
+    def chat_judge_useful(conv_id, note, request: gr.Request):
         return judge(USEFUL, conv_id, note, request)
 
-    def judge_useless(conv_id, note, request: gr.Request):
+    def chat_judge_useless(conv_id, note, request: gr.Request):
         return judge(USELESS, conv_id, note, request)
 
-    useful.click(judge_useful, [current, comment], [fb_msg, comment], **fb_kw)
-    useless.click(judge_useless, [current, comment], [fb_msg, comment], **fb_kw)
+    useful.click(chat_judge_useful, [current, comment], [fb_msg, comment], **fb_kw)
+    useless.click(chat_judge_useless, [current, comment], [fb_msg, comment], **fb_kw)
 
-    def liked(conv_id, note, evt: gr.LikeData, request: gr.Request):
+    def chat_liked(conv_id, note, evt: gr.LikeData, request: gr.Request):
         verdict = USEFUL if evt.liked is True or evt.liked == "Like" else USELESS
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return judge(verdict, conv_id, note, request, index=int(index) // 2)
 
-    chat.like(liked, [current, comment], [fb_msg, comment], **fb_kw)
+    chat.like(chat_liked, [current, comment], [fb_msg, comment], **fb_kw)
 
-    def search(text, request: gr.Request):
+    def chat_search(text, request: gr.Request):
         viewer = _staff(request)
         if viewer is None:
             return render.message_card(REFUSED, "warn")
@@ -218,5 +218,5 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
                         f'<div class="pk-muted">{render.esc(_clip(t.answer.get("answer", ""), 60))}</div></li>' for t in hits)
         return f'<ul class="pk-chat-hits">{items}</ul>'
 
-    find.submit(search, find, found, **private)
+    find.submit(chat_search, find, found, **private)
     return tab

@@ -78,7 +78,7 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
         viewer = viewer_of(service, request)
         return viewer if viewer is not None and viewer.is_admin else None
 
-    def listing(bad_only: bool, request: gr.Request):
+    def feedback_listing(bad_only: bool, request: gr.Request):
         if _admin(request) is None:
             return [gr.Tab(visible=False), render.message_card(REFUSED, "warn"), gr.update(choices=[], value=None),
                     gr.update(choices=[], value=[]), ""]
@@ -88,11 +88,11 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
                 gr.update(choices=clause_choices(service)), curated_table(service)]
 
     outputs = [tab, table, pick, clauses, curated]
-    demo.load(listing, only_bad, outputs, **private)
-    refresh.click(listing, only_bad, outputs, **private)
-    only_bad.change(listing, only_bad, outputs, **private)
+    demo.load(feedback_listing, only_bad, outputs, **private)
+    refresh.click(feedback_listing, only_bad, outputs, **private)
+    only_bad.change(feedback_listing, only_bad, outputs, **private)
 
-    def fill(feedback_id, request: gr.Request):
+    def feedback_fill(feedback_id, request: gr.Request):
         if _admin(request) is None or not feedback_id:
             return [gr.update(), gr.update(), gr.update()]
         try:
@@ -101,9 +101,9 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
             return [gr.update(), gr.update(), render.message_card(str(exc), "warn")]
         return [f.question, f.answer, gr.update(value=[c["clause_id"] for c in f.citations if c.get("clause_id")])]
 
-    pick.input(fill, pick, [question, answer, clauses], **private)
+    pick.input(feedback_fill, pick, [question, answer, clauses], **private)
 
-    def correct(feedback_id, q, text, clause_ids, request: gr.Request):
+    def feedback_correct(feedback_id, q, text, clause_ids, request: gr.Request):
         viewer = _admin(request)
         if viewer is None:
             return [render.message_card(REFUSED, "warn"), ""]
@@ -115,6 +115,6 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
         return [render.message_card(f"已保存人工校正（编号 {fix.id}）：以后问“{fix.question[:30]}”或几乎相同的问题，将优先返回该回答。"),
                 curated_table(service)]
 
-    save.click(correct, [pick, question, answer, clauses], [msg, curated], concurrency_limit=1,
+    save.click(feedback_correct, [pick, question, answer, clauses], [msg, curated], concurrency_limit=1,
                concurrency_id="write", **private)
     return tab
