@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from conftest import TODAY
+from ui_fixtures import running_server
 
 from kb.conversation import (
     ATTRIBUTE,
@@ -122,3 +126,36 @@ def test_a_conversation_answers_followups_and_keeps_its_history(kb_copy: Path):
 
     reopened = ConversationLog(kb_copy / "kb.sqlite")  # kept in the KB file
     assert len(reopened.turns(conv.id, "staff1")) == 3
+
+
+def test_the_json_api_holds_a_conversation(kb_copy: Path):
+    def call(method: str, url: str, data: dict | None = None) -> tuple[int, object]:
+        body = json.dumps(data).encode() if data is not None else None
+        req = urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                return resp.status, json.loads(resp.read().decode("utf-8"))
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read().decode("utf-8"))
+
+    with running_server(Library(kb_copy, today=lambda: TODAY)) as server:  # no users, loopback: this machine
+        api = server.url + "api/conversations"
+        status, conv = call("POST", api, {"title": ""})
+        assert status == 200 and conv["owner"] == "本机"
+        status, first = call("POST", f"{api}/{conv['id']}/ask", {"question": REWARD_Q})
+        assert status == 200 and "20万元" in first["answer"]["answer"] and first["answer"]["curated"] is False
+        status, second = call("POST", f"{api}/{conv['id']}/ask", {"question": "那5亿呢？"})
+        assert status == 200 and second["kind"] == FIGURE and "50万元" in second["answer"]["answer"]
+        status, history = call("GET", f"{api}/{conv['id']}")
+        assert status == 200 and [t["asked"] for t in history["turns"]] == [REWARD_Q, "那5亿呢？"]
+        status, judged = call("POST", f"{api}/{conv['id']}/turns/{second['id']}/feedback", {"verdict": "useful"})
+        assert status == 200 and judged["verdict_text"] == "有用"
+        status, error = call("POST", f"{api}/{conv['id']}/turns/{second['id']}/feedback", {"verdict": "好"})
+        assert status == 400 and "useful" in error["error"]
+        status, error = call("GET", f"{api}/0000000000000000")
+        assert status == 404 and "找不到对话" in error["error"]
+        status, error = call("POST", f"{api}/{conv['id']}/ask", {"question": ""})
+        assert status == 400 and "问题为空" in error["error"]
+        status, schema = call("GET", server.url + "openapi.json")
+        assert {"/api/conversations", "/api/conversations/{conversation_id}/ask",
+                "/api/conversations/{conversation_id}"} <= set(schema["paths"])

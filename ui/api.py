@@ -47,6 +47,7 @@ class AnswerOut(BaseModel):
     answer: str = Field(description="简短回答，先给事实，[1][2] 对应 citations 的序号")
     citations: list[CitationOut]
     warnings: list[str] = Field(description="提醒，例如条款所属政策已过期")
+    curated: bool = Field(False, description="是否为管理员人工校正的回答（相同或几乎相同的问题优先返回）")
 
 
 class ErrorOut(BaseModel):
@@ -96,6 +97,9 @@ def make_router(service: UIService) -> APIRouter:
         except PolicyKBError as exc:
             raise ApiError(str(exc)) from exc
 
+    from ui.api_conversations import make_conversation_router  # its models import this module's ApiError
+
+    router.include_router(make_conversation_router(service))
     return router
 
 
