@@ -51,6 +51,7 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
     clauses: list[Clause] = []
     rows: list[TaskRow] = []
     last_task = ""
+    whole_resp: dict[tuple[int, int], object] = {}
     for seq, seg in enumerate(segments):
         clause_text = text[seg.start : seg.end]
         clause = Clause(
@@ -95,8 +96,12 @@ def parse_text(raw: str, source_path: str, fmt: str, warnings: list[str] | None 
                 )
             )
         elif seg.kind != PREAMBLE:
-            whole = text[seg.whole[0] : seg.whole[1]] if seg.whole else clause_text  # a cut clause's bracket
-            resp = find_responsibility(whole, convention=convention)
+            if seg.whole:  # the pieces of a cut clause share the bracket that closes the whole clause
+                if seg.whole not in whole_resp:
+                    whole_resp[seg.whole] = find_responsibility(text[seg.whole[0] : seg.whole[1]], convention=convention)
+                resp = whole_resp[seg.whole]
+            else:
+                resp = find_responsibility(clause_text, convention=convention)
             if resp:
                 clause.lead_units, clause.responsible_units = resp.lead, resp.shared
         clause.amounts = find_amounts(clause_text, seg.start)
