@@ -122,10 +122,11 @@ class BM25Index:
         if not len(docs) or k <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         scores = self.get_scores(query)[docs]
-        if len(docs) > k:
-            part = np.argpartition(-scores, k - 1)[:k]
-            docs, scores = docs[part], scores[part]
-        order = np.lexsort((docs, -scores))  # score desc, then id asc: deterministic ties
+        if len(docs) > k:  # keep every document tied with the k-th: argpartition picks among them at random
+            kth = scores[np.argpartition(-scores, k - 1)[k - 1]]
+            keep = scores >= kth
+            docs, scores = docs[keep], scores[keep]
+        order = np.lexsort((docs, -scores))[:k]  # score desc, then id asc: deterministic ties
         return docs[order].astype(np.int64), scores[order]
 
     def save(self, folder: str | Path) -> None:

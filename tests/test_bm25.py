@@ -61,3 +61,13 @@ def test_empty_corpus() -> None:
     index = BM25Index.build([])
     assert index.get_scores(["a"]).shape == (0,)
     assert len(index.top_k(["a"], 5)[0]) == 0
+
+
+def test_bm25_ties_at_the_kth_place_go_to_the_lower_row() -> None:
+    """Ties break by row, also at the cut-off (argpartition alone picks among them at random); the
+    PostgreSQL backend orders the same way, so both cut the same rows."""
+    corpus = [["甲", "乙"], ["丙"], ["甲", "乙"], ["丁"], ["甲", "乙"], ["甲", "乙"], ["戊"]]
+    index = BM25Index.build(corpus)
+    for k in range(1, 5):
+        rows, scores = index.top_k(["甲"], k)
+        assert rows.tolist() == [0, 2, 4, 5][:k] and len(set(scores.tolist())) == 1
