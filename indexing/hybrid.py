@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -20,6 +20,7 @@ from indexing.store import (
     IndexMissingError,
     Manifest,
     StaleIndexError,
+    check_manifest,
     current_version,
     read_manifest,
     write_version,
@@ -90,6 +91,32 @@ def embedding_key(model_name: str, text: str) -> str:
     return hashlib.sha1(f"{model_name}\x00{text}".encode()).hexdigest()
 
 
+def embed_with_cache(
+    passages: Sequence[Passage],
+    emb: Embedder,
+    cached: Mapping[str, np.ndarray],
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, list[str], int]:
+    """(vectors, embedding keys, how many were embedded): a passage whose key is in ``cached`` takes that
+    vector, the rest are embedded in batches, ``progress(done, total)`` after each batch."""
+    texts = [dense_text(p, getattr(emb, "max_chars", DEFAULT_MAX_CHARS)) for p in passages]
+    keys = [embedding_key(emb.name, t) for t in texts]
+    vectors = np.zeros((len(passages), emb.dim), dtype=np.float32)
+    todo: list[int] = []
+    for i, key in enumerate(keys):
+        vec = cached.get(key)
+        if vec is None:
+            todo.append(i)
+        else:
+            vectors[i] = vec
+    for start in range(0, len(todo), _EMBED_BATCH):
+        batch = todo[start : start + _EMBED_BATCH]
+        vectors[batch] = emb.embed_passages([texts[i] for i in batch])
+        if progress:
+            progress(min(start + _EMBED_BATCH, len(todo)), len(todo))
+    return vectors, keys, len(todo)
+
+
 class HybridIndex:
     """Build with :meth:`build`, open with :meth:`load`; read-only afterwards and safe to share between threads."""
 
@@ -149,22 +176,8 @@ class HybridIndex:
         tokenizer = Tokenizer(user_terms)
         bm25 = BM25Index.build([tokenizer(bm25_text(p)) for p in passages])
 
-        texts = [dense_text(p, getattr(emb, "max_chars", DEFAULT_MAX_CHARS)) for p in passages]
-        keys = [embedding_key(emb.name, t) for t in texts]
         cached = _load_embedding_cache(folder if reuse is True else reuse, emb) if reuse else {}
-        vectors = np.zeros((len(passages), emb.dim), dtype=np.float32)
-        todo: list[int] = []
-        for i, key in enumerate(keys):
-            vec = cached.get(key)
-            if vec is None:
-                todo.append(i)
-            else:
-                vectors[i] = vec
-        for start in range(0, len(todo), _EMBED_BATCH):
-            batch = todo[start : start + _EMBED_BATCH]
-            vectors[batch] = emb.embed_passages([texts[i] for i in batch])
-            if progress:
-                progress(min(start + _EMBED_BATCH, len(todo)), len(todo))
+        vectors, keys, embedded_new = embed_with_cache(passages, emb, cached, progress)
         dense = DenseIndex.build(vectors, hnsw_threshold=hnsw_threshold)
 
         manifest = Manifest(
@@ -175,7 +188,7 @@ class HybridIndex:
             kb_version=kb_version,
             fusion=asdict(fusion),
             dense_index="hnsw" if dense.is_approximate else "flat",
-            embedded_new=len(todo),
+            embedded_new=embedded_new,
         )
 
         def write(tmp: Path) -> None:
@@ -234,10 +247,7 @@ class HybridIndex:
         }
         if clause_count is not None:
             expected["clause_count"] = clause_count
-        for name, want in expected.items():
-            have = getattr(manifest, name)
-            if have != want:
-                raise StaleIndexError(f"index {version.name}: {name} is {have!r}, expected {want!r}")
+        check_manifest(manifest, expected, version.name)
         try:
             ids = json.loads((version / "ids.json").read_text(encoding="utf-8"))
             terms = json.loads((version / "user_terms.json").read_text(encoding="utf-8"))
@@ -297,41 +307,61 @@ class HybridIndex:
                 for i, (r, s) in enumerate(zip(d_ids, d_scores, strict=True), start=1)
             ]
 
-        b_rank = {int(r): i for i, r in enumerate(b_ids, start=1)}
-        d_rank = {int(r): i for i, r in enumerate(d_ids, start=1)}
-        d_score = {int(r): float(s) for r, s in zip(d_ids, d_scores, strict=True)}
-        f = self.fusion
-        if f.method == "rrf":
-            fused = rrf(
-                [[str(r) for r in b_ids], [str(r) for r in d_ids]],
-                k=f.rrf_k,
-                weights=[f.bm25_weight, f.dense_weight],
+        return fuse(self.ids, b_ids, d_ids, d_scores, bm25_of, lambda rows: self.dense.score(qvec, np.array(rows)),
+                    self.fusion, k)
+
+
+def fuse(
+    ids: Sequence[str],
+    b_ids: Sequence[int],
+    d_ids: Sequence[int],
+    d_scores: Sequence[float],
+    bm25_of: Callable[[int], float],
+    dense_of: Callable[[list[int]], Sequence[float]],
+    fusion: FusionParams,
+    k: int,
+) -> list[Hit]:
+    """Merge the BM25 and dense candidate rows into the top ``k`` hits; shared by every search backend
+    so that fused scores agree wherever the candidates and their scores agree.
+
+    ``ids[row]`` is a row's clause id, ``bm25_of(row)`` its BM25 score, ``dense_of(rows)`` the exact cosines
+    of rows outside the dense candidate list.
+    """
+    b_rank = {int(r): i for i, r in enumerate(b_ids, start=1)}
+    d_rank = {int(r): i for i, r in enumerate(d_ids, start=1)}
+    d_score = {int(r): float(s) for r, s in zip(d_ids, d_scores, strict=True)}
+    f = fusion
+    if f.method == "rrf":
+        fused = rrf(
+            [[str(r) for r in b_ids], [str(r) for r in d_ids]],
+            k=f.rrf_k,
+            weights=[f.bm25_weight, f.dense_weight],
+        )
+    else:
+        union = sorted(b_rank.keys() | d_rank.keys())
+        missing = [r for r in union if r not in d_score]
+        if missing:
+            for r, s in zip(missing, dense_of(missing), strict=True):
+                d_score[r] = float(s)
+        fused = interpolate(
+            {str(r): bm25_of(r) for r in union}, {str(r): d_score[r] for r in union}, alpha=f.alpha
+        )
+    hits = []
+    for key, score in fused[:k]:
+        r = int(key)
+        if r not in d_score:
+            d_score[r] = float(dense_of([r])[0])
+        hits.append(
+            Hit(
+                ids[r],
+                float(score),
+                bm25_score=bm25_of(r),
+                dense_score=d_score[r],
+                bm25_rank=b_rank.get(r),
+                dense_rank=d_rank.get(r),
             )
-        else:
-            union = sorted(b_rank.keys() | d_rank.keys())
-            missing = [r for r in union if r not in d_score]
-            if missing:
-                for r, s in zip(missing, self.dense.score(qvec, np.array(missing)), strict=True):
-                    d_score[r] = float(s)
-            fused = interpolate(
-                {str(r): bm25_of(r) for r in union}, {str(r): d_score[r] for r in union}, alpha=f.alpha
-            )
-        hits = []
-        for key, score in fused[:k]:
-            r = int(key)
-            if r not in d_score:
-                d_score[r] = float(self.dense.score(qvec, np.array([r]))[0])
-            hits.append(
-                Hit(
-                    self.ids[r],
-                    float(score),
-                    bm25_score=bm25_of(r),
-                    dense_score=d_score[r],
-                    bm25_rank=b_rank.get(r),
-                    dense_rank=d_rank.get(r),
-                )
-            )
-        return hits
+        )
+    return hits
 
 
 def _write_json(path: Path, data: object) -> None:

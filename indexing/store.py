@@ -88,6 +88,14 @@ class Manifest:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def check_manifest(manifest: Manifest, expected: dict[str, Any], where: str) -> None:
+    """Raise StaleIndexError naming the first field of ``manifest`` that differs from ``expected``."""
+    for name, want in expected.items():
+        have = getattr(manifest, name)
+        if have != want:
+            raise StaleIndexError(f"index {where}: {name} is {have!r}, expected {want!r}")
+
+
 class DamagedIndexError(StaleIndexError):
     """A file of the index does not match its checksum: the version was moved aside; rebuild."""
 

@@ -12,12 +12,14 @@ import re
 import threading
 from dataclasses import dataclass
 
-from indexing import FusionParams, HybridIndex, Passage, StaleIndexError, get_embedder
+from indexing import FusionParams, Passage, StaleIndexError, get_embedder
+from indexing.backend import DATABASE_ENV, PassageMeta, SearchFilter, SearchIndex, open_backend
 from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
 from kb.query import asks_period, search_text, topic_text
 from kb.store import SCHEMA_VERSION
+from kb.validity import _applies
 
 DEFAULT_MODEL = os.environ.get("POLICYKB_MODEL", "e5")  # e5 | use | st:/path/to/model
 
@@ -51,13 +53,26 @@ def passage_of(library: Library, clause: Clause) -> Passage:
     return Passage(clause_id=clause.clause_id, doc_id=clause.doc_id, text=text, context=context)
 
 
-class Retriever:
-    """Loads (or rebuilds) the hybrid index for the library's current generation."""
+def passage_meta(library: Library, clause: Clause) -> PassageMeta:
+    """What a database backend filters on (the same fields `Retriever._allowed` reads); the period is that
+    of the validity statement `kb.validity.clause_validity` judges the clause by."""
+    doc = library.document(clause.doc_id)
+    statements = sorted((v for v in (doc.validity if doc else []) if v.end_date and _applies(v, clause)),
+                        key=lambda v: v.scope == "全文")
+    period = (statements[0].start_date, statements[0].end_date) if statements else (None, None)
+    return PassageMeta((*clause.path, clause.label, clause.title),
+                       (*clause.lead_units, *clause.responsible_units), *period)
 
-    def __init__(self, library: Library, model: str = DEFAULT_MODEL) -> None:
+
+class Retriever:
+    """Loads (or rebuilds) the hybrid index for the library's current generation; on PostgreSQL
+    (`database`, else $POLICYKB_DATABASE) the index lives there and filters run as SQL."""
+
+    def __init__(self, library: Library, model: str = DEFAULT_MODEL, database: str | None = None) -> None:
         self.library = library
         self.model = model
-        self._index: HybridIndex | None = None
+        self.database = database if database is not None else os.environ.get(DATABASE_ENV) or None
+        self._index: SearchIndex | None = None
         self._index_generation = -1
         self._lock = threading.Lock()
 
@@ -81,7 +96,7 @@ class Retriever:
         """The kb_version an index must carry to serve the store as it is now."""
         return self._kb_version(self._indexed_clauses())
 
-    def index(self, wait: bool = True, progress=None) -> HybridIndex:
+    def index(self, wait: bool = True, progress=None) -> SearchIndex:
         """The index for the current store generation; with `wait=False`, while another thread
         rebuilds it, the previous index keeps serving (readers never block on an upload)."""
         generation = self.library.generation
@@ -97,16 +112,27 @@ class Retriever:
             clauses = self._indexed_clauses()
             terms = domain_terms(clauses)
             embedder = get_embedder(self.model)
+            backend = open_backend(self.database, self.folder, self.model, progress=progress)
             try:
                 # fusion is a query-time choice: today's default, not whatever the index was built with
-                index = HybridIndex.load(self.folder, embedder, self._kb_version(clauses), dictionary_hash(terms),
-                                         fusion=FusionParams())
+                index = backend.open(embedder, self._kb_version(clauses), dictionary_hash(terms),
+                                     fusion=FusionParams())
             except (StaleIndexError, FileNotFoundError):
                 passages = [passage_of(self.library, c) for c in clauses]
-                index = HybridIndex.build(passages, self.folder, embedder, terms, self._kb_version(clauses),
-                                          progress=progress)  # progress(done, total) per batch
+                metas = {c.clause_id: passage_meta(self.library, c) for c in clauses} if self.database else None
+                # progress(done, total) per batch; a database build also reuses the local embedding cache
+                index = backend.build(passages, embedder, terms, self._kb_version(clauses), metas=metas,
+                                      reuse=self.folder)
             self._index, self._index_generation = index, generation
             return index
+
+    def _where(self, filters: Filters | None) -> dict:
+        """On a database backend the filters travel as SQL conditions, not as a set of clause ids."""
+        if not (self.database and filters):
+            return {}
+        return {"where": SearchFilter(
+            doc_ids=frozenset({filters.doc_id}) if filters.doc_id else None, chapter=filters.chapter or None,
+            unit=filters.unit or None, in_force_on=self.library.today() if filters.in_force_only else None)}
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
                expand: bool = True) -> list[tuple[Clause, float]]:
@@ -119,7 +145,9 @@ class Retriever:
         """As :meth:`search`, each hit with the e5 similarity of query and clause (0 when unknown)."""
         index = self.index(wait=False)
         allowed = self._allowed(filters) if filters else None
-        hits = index.search(search_text(query) if expand else query, k=k, allowed_ids=allowed, mode=mode)
+        where = self._where(filters)
+        hits = index.search(search_text(query) if expand else query, k=k, allowed_ids=None if where else allowed,
+                            mode=mode, **where)
         dense = {h.clause_id: float(h.dense_score or 0.0) for h in hits}
         out = []
         for hit in hits:
@@ -127,7 +155,7 @@ class Retriever:
             if clause is not None:
                 out.append((clause, float(hit.score)))
         if expand and asks_period(query) and out:
-            topic = index.search(topic_text(query), k=3, allowed_ids=allowed, mode=mode)
+            topic = index.search(topic_text(query), k=3, allowed_ids=None if where else allowed, mode=mode, **where)
             out = self._period_first(query, out, topic, allowed, k)
         return [(c, s, dense.get(c.clause_id, 0.0)) for c, s in out]
 
