@@ -330,6 +330,69 @@ def user_remove(name: str, kb: str | None) -> None:
     click.echo(f"已删除用户 {removed.name}")
 
 
+@main.group(help="管理接口密钥（HTTP API）：read 只读（提问、检索、文件列表、导出），admin 管理（另可上传、删除、更正、停用文件）。")
+def apikey() -> None:
+    """policykb apikey group (kb/apikeys.py)."""
+
+
+def _apikeys(kb: str | None):
+    from kb.apikeys import ApiKeys
+    from kb.audit import AuditLog
+
+    path = open_library(kb, fill=False).kb_dir / "kb.sqlite"
+    return ApiKeys(path), AuditLog(path)
+
+
+@apikey.command(name="add", help="创建密钥；密钥只显示这一次（库中只保存其哈希），请立即妥善保存。")
+@click.argument("name")
+@click.option("--scope", type=click.Choice(["read", "admin"]), default="read", show_default=True,
+              help="权限范围：read 只读，admin 管理")
+@click.option("--kb", default=None, help=KB_HELP)
+def apikey_add(name: str, scope: str, kb: str | None) -> None:
+    from kb.apikeys import ApiKeyError
+
+    keys, audit = _apikeys(kb)
+    try:
+        created, secret = keys.add(name, scope, "命令行")
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record("命令行", "apikey_add", created.name, created.scope_text)
+    click.echo(f"已创建密钥 {created.name}（{created.scope_text}）：\n{secret}\n"
+               "该密钥只显示这一次。调用接口时放在请求头 X-API-Key 中（或 Authorization: Bearer 密钥）。")
+
+
+@apikey.command(name="list", help="列出密钥：名称、权限、前缀、创建与最近使用时间、是否已吊销（不显示密钥本身）。")
+@click.option("--kb", default=None, help=KB_HELP)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def apikey_list(kb: str | None, as_json: bool) -> None:
+    keys, _ = _apikeys(kb)
+    found = keys.keys()
+    if as_json:
+        _dump([k.to_dict() for k in found])
+        return
+    if not found:
+        click.echo("还没有接口密钥。创建：policykb apikey add 名称 --scope read")
+    for k in found:
+        state = f"已吊销（{k.revoked_at}）" if k.revoked_at else "有效"
+        click.echo(f"{k.name}  {k.scope_text}  {k.prefix}…  创建于 {k.created_at}  "
+                   f"最近使用 {k.last_used_at or '—'}  {state}")
+
+
+@apikey.command(name="revoke", help="吊销密钥：此后用它的请求一律被拒绝。")
+@click.argument("name")
+@click.option("--kb", default=None, help=KB_HELP)
+def apikey_revoke(name: str, kb: str | None) -> None:
+    from kb.apikeys import ApiKeyError
+
+    keys, audit = _apikeys(kb)
+    try:
+        revoked = keys.revoke(name)
+    except ApiKeyError as exc:
+        raise click.ClickException(str(exc)) from exc
+    audit.record("命令行", "apikey_revoke", revoked.name, revoked.scope_text)
+    click.echo(f"已吊销密钥 {revoked.name}")
+
+
 @main.command(name="eval", help="在已提交的金标问题集上评测，输出指标表并与基线比较。")
 @click.option("--kb", default=None, help="评测用知识库目录（默认 eval/.cache/kb，按语料和代码变化自动重建）")
 @click.option("--split", default="all", type=click.Choice(["dev", "test", "all"]), show_default=True, help="评测哪一部分问题：dev（调参用）、test（留出）或 all")

@@ -20,6 +20,7 @@ from fastapi import FastAPI  # noqa: E402
 
 from kb.accounts import ROLES, AccountError, Accounts  # noqa: E402
 from kb.answerer import Answerer  # noqa: E402
+from kb.apikeys import ApiKeys  # noqa: E402
 from kb.audit import AuditLog  # noqa: E402
 from kb.errors import PolicyKBError  # noqa: E402
 from kb.library import Library  # noqa: E402
@@ -363,7 +364,7 @@ def build_app(library: Library, answerer: Answerer | None = None, *, warm: bool 
     private_upload_dir()  # before any Block exists: Gradio reads its upload folder at construction
     db = library.kb_dir / "kb.sqlite"
     authority = Authority(Accounts(db), AuditLog(db), bind_host=host,
-                          anonymous=anonymous_from_env() if anonymous is None else anonymous)
+                          anonymous=anonymous_from_env() if anonymous is None else anonymous, apikeys=ApiKeys(db))
     service = UIService(library, answerer)
     service.audit = authority.audit
     service.authority = authority

@@ -9,6 +9,9 @@
   administrator). Otherwise pages need a signed-in user, or, with anonymous asking switched on, anyone
   may ask and search but not change anything.
 - Login attempts are limited per user name and per client address (a sliding window).
+- API keys (kb/apikeys.py): a JSON request under /api/ that carries ``X-API-Key: KEY`` or
+  ``Authorization: Bearer KEY`` acts as that key (scope read -> 工作人员, admin -> 管理员); it carries no
+  session, so it needs no CSRF token (a browser never attaches such a header to a cross-site request).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kb.accounts import Accounts, User
+from kb.apikeys import ApiKeys
 from kb.audit import AuditLog
 from ui.guard import is_loopback
 
@@ -46,6 +50,8 @@ class Viewer:
     role: str  # "admin", "staff" or "anonymous"
     csrf: str = ""
     local: bool = False
+    key: str = ""  # the API key's name when the request came with one
+
 
     @property
     def is_admin(self) -> bool:
@@ -62,6 +68,15 @@ class Viewer:
 
 ANONYMOUS = Viewer("访客", "anonymous")
 LOCAL_ADMIN = Viewer("本机", "admin", local=True)
+
+
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The API key a request carries (``X-API-Key``, else ``Authorization: Bearer``), or None."""
+    key = (headers.get("x-api-key") or "").strip()
+    if key:
+        return key
+    scheme, _, value = (headers.get("authorization") or "").strip().partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
 
 
 def cookies_of(header: str | None) -> dict[str, str]:
@@ -115,6 +130,7 @@ class Authority:
     session_seconds: int = 8 * 3600
     per_user: RateLimiter = field(default_factory=lambda: RateLimiter(5, 15 * 60))
     per_address: RateLimiter = field(default_factory=lambda: RateLimiter(20, 15 * 60))
+    apikeys: ApiKeys | None = None
 
     def __post_init__(self) -> None:
         self._secret = self.accounts.secret()
@@ -159,6 +175,13 @@ class Authority:
             user, csrf = found
             return Viewer(user.name, user.role, csrf)
         return ANONYMOUS if self.anonymous else None
+
+    def key_viewer(self, secret: str) -> Viewer | None:
+        """The viewer an API key stands for, or None (unknown, revoked, or keys not configured)."""
+        key = self.apikeys.verify(secret) if self.apikeys is not None else None
+        if key is None:
+            return None
+        return Viewer(f"接口密钥 {key.name}", "admin" if key.is_admin else "staff", key=key.name)
 
     def viewer_of_headers(self, headers: Mapping[str, str], client_host: str | None) -> Viewer | None:
         return self.viewer(cookies_of(headers.get("cookie")), client_host)

@@ -21,6 +21,7 @@ from ui.auth import (
     cookies_of,
     login_page,
     new_csrf,
+    presented_key,
 )
 from ui.guard import ASGIApp, Receive, Scope, Send, is_loopback
 
@@ -42,9 +43,18 @@ class AuthGate:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         client = (scope.get("client") or (None,))[0]
         path = scope.get("path", "")
+        method = scope.get("method", "GET")
+        key = presented_key(headers) if path.startswith("/api/") else None
+        if key is not None:  # an API key decides alone: no cookie, no CSRF token, no loopback exemption
+            viewer = self.authority.key_viewer(key)
+            scope.setdefault("state", {})["viewer"] = viewer
+            if viewer is None:
+                await _json(send, 401, "接口密钥无效或已吊销")
+                return
+            await self.app(scope, receive, send)
+            return
         viewer = self.authority.viewer(cookies_of(headers.get("cookie")), client)
         scope.setdefault("state", {})["viewer"] = viewer
-        method = scope.get("method", "GET")
         if path in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
