@@ -294,3 +294,38 @@ def test_readers_during_publish_see_one_version(pair, pg_dsn):
     states = [s for _, s in backend.versions()]
     assert states.count("live") == 1 and states.count("old") <= 1
 
+
+
+UPLOAD = """赣州市支持测试港建设的若干措施
+
+一、对新落户测试港的企业，给予一次性落户奖励50万元。
+二、对测试港内年营业收入首次突破1亿元的企业，给予一次性奖励30万元。
+三、本措施由市测试港管理办公室负责解释，自印发之日起施行。
+"""
+
+
+def test_two_app_servers_on_one_database_see_each_others_uploads(kb_copy, pg_dsn, tmp_path):
+    """Two app servers (two Library + Retriever pairs on one KB folder, one PostgreSQL database): an
+    upload through either is answered by the other, which opens the version the uploader published
+    instead of building its own."""
+    from kb.library import Library
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE two_servers")
+    dsn = pg_dsn.replace("/postgres?", "/two_servers?")
+    assert dsn != pg_dsn
+    servers = [Library(kb_copy, today=lambda: date(2026, 11, 29)) for _ in range(2)]
+    a, b = (Retriever(lib, database=dsn) for lib in servers)
+    first = a.index()
+    assert first.manifest.embedded_new == 0  # the KB's local embedding cache was reused
+    assert b.index().version_id == first.version_id
+    for uploader, other, stem in ((a, b, "upload_a"), (b, a, "upload_b")):
+        path = tmp_path / f"{stem}.txt"
+        path.write_text(UPLOAD.replace("测试港", f"测试港{stem[-1].upper()}区"), encoding="utf-8")
+        report, = uploader.library.ingest([path])
+        assert report.ok, report
+        built = uploader.index()
+        assert 0 < built.manifest.embedded_new <= 6  # only the new document's clauses were embedded
+        hits = other.search(f"新落户测试港{stem[-1].upper()}区的企业奖励多少", k=3)
+        assert other.index().version_id == built.version_id
+        assert hits and hits[0][0].doc_id == report.doc_id and "50万元" in hits[0][0].text
