@@ -142,6 +142,22 @@ class Library:
     def remove(self, doc_id: str) -> bool:
         return self.store.remove(doc_id)
 
+    # -- document management (disabled documents included) ----------------------------------------
+    def all_documents(self) -> list[Document]:
+        """Every stored document, disabled ones included (`documents()` lists only the enabled)."""
+        return self.store.documents()
+
+    def disabled_ids(self) -> set[str]:
+        return self.store.disabled_ids()
+
+    def set_disabled(self, doc_id: str, disabled: bool, actor: str) -> None:
+        """Switch a document off (it leaves answers, search and unit pages) or on again."""
+        self.store.set_disabled(doc_id, disabled, actor, datetime.now().isoformat(timespec="seconds"))
+
+    def correct(self, doc_id: str, fields: dict[str, str | None], actor: str) -> dict[str, tuple[str, str]]:
+        """Correct header fields (kb.store.CORRECTABLE; None withdraws a correction); {field: (before, after)}."""
+        return self.store.correct(doc_id, fields, actor, datetime.now().isoformat(timespec="seconds"))
+
     def is_empty(self) -> bool:
         return not self.store.documents()
 

@@ -1,4 +1,5 @@
-"""Plain JSON endpoints for integrators: POST /api/ask and GET /api/search (documented in /openapi.json)."""
+"""Plain JSON endpoints for integrators: POST /api/ask and GET /api/search, plus the routers of
+ui/api_conversations.py and ui/api_documents.py (all documented in /openapi.json)."""
 
 from __future__ import annotations
 
@@ -98,8 +99,10 @@ def make_router(service: UIService) -> APIRouter:
             raise ApiError(str(exc)) from exc
 
     from ui.api_conversations import make_conversation_router  # its models import this module's ApiError
+    from ui.api_documents import make_documents_router
 
     router.include_router(make_conversation_router(service))
+    router.include_router(make_documents_router(service))
     return router
 
 

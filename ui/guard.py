@@ -30,6 +30,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Paths (after the mount prefix) that receive uploaded files.
 UPLOAD_PATHS = ("/gradio_api/upload",)
+#: JSON API paths whose body may be as large as an upload (the endpoint itself checks the role first)
+API_UPLOAD_PATHS = ("/api/documents",)
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
 
@@ -72,7 +74,7 @@ class GuardPolicy:
         return is_loopback(self.bind_host)
 
     def body_limit(self, path: str) -> int:
-        return self.max_upload_body if path.endswith(UPLOAD_PATHS) else self.max_body
+        return self.max_upload_body if path.endswith(UPLOAD_PATHS) or path in API_UPLOAD_PATHS else self.max_body
 
     def host_refusal(self, host_header: str | None) -> str | None:
         if not self.loopback_only:
