@@ -154,17 +154,20 @@ def fit_quality() -> dict:
         "min_readable_share": round(min(q.readable_share for q in qs), 4),
         "max_control_share": round(max(q.control_share for q in qs), 4),
         "min_word_chars": min(q.word_chars for q in qs),
+        "min_letter_share": round(min(q.letter_share for q in qs), 4),
     }
     data = {
         "comment": "Thresholds of kb/quality.py, fitted on the development files (../shared/corpus and the "
                    "dev_bulk stems) by `python -m eval.bench_hostile --fit`: readable share 0.8 x the lowest real "
                    "one, control share 10 x the highest real one (at least 1 %), word characters 1/10 of the "
-                   "fewest in a real document.",
+                   "fewest in a real document, letter share (CJK and letters among word characters) 0.5 x the "
+                   "lowest real one.",
         "fitted_on": fitted,
         "thresholds": {
             "min_readable_share": round(0.8 * fitted["min_readable_share"], 2),
             "max_control_share": max(0.01, round(10 * fitted["max_control_share"], 4)),
             "min_word_chars": max(1, fitted["min_word_chars"] // 10),
+            "min_letter_share": round(0.5 * fitted["min_letter_share"], 2),
         },
     }
     _PARAMS_FILE.parent.mkdir(parents=True, exist_ok=True)

@@ -375,7 +375,7 @@ CASES: list[Case] = [
     Case("good_document.txt", good_document, "ingest", "control: a small well-formed policy document"),
     Case("giant_line.txt", giant_line, "either", "one 240K-character line without 。；or newline"),
     Case("giant_line_5mb.txt", giant_line_5mb, "either", "one 5 MB line without 。；or newline"),
-    Case("long_token.txt", long_token, "either", "a 4 MB run of digits"),
+    Case("long_token.txt", long_token, "refuse", "a 4 MB run of digits"),
     Case("many_lines.txt", many_lines, "either", "400,000 numbered one-line clauses (16 MB)"),
     Case("deep_divs.html", deep_divs, "either", "1,000 nested <div> (11 KB)"),
     Case("nested_tables.html", nested_tables, "either", "2,000 nested <table> (66 KB)"),

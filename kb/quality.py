@@ -3,7 +3,9 @@
 A PDF whose text layer is random glyphs, or a file of one byte, reads "successfully" yet is no policy
 document: stored, it becomes clauses of control characters that every search then has to wade through.
 The measure is the share of readable characters (CJK, CJK and full-width punctuation, printable ASCII,
-common typographic marks) among the non-blank ones, plus a floor on the count of word characters.
+common typographic marks) among the non-blank ones, a floor on the count of word characters, and a
+floor on the share of letters (CJK ideographs, alphabets) among them: a file that is one long run of
+digits reads cleanly but is no prose, and would become thousands of clauses to embed.
 The thresholds are data, fitted on the development documents (see `eval/bench_hostile.py --fit`):
 every real document must pass with a wide margin.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from kb.errors import ReadError
 
 _PARAMS_FILE = Path(__file__).resolve().parent / "data" / "text_quality.json"
-_DEFAULTS = {"min_readable_share": 0.8, "max_control_share": 0.01, "min_word_chars": 20}
+_DEFAULTS = {"min_readable_share": 0.8, "max_control_share": 0.01, "min_word_chars": 20, "min_letter_share": 0.4}
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,15 @@ class TextQuality:
     readable: int  # CJK, punctuation, printable ASCII, common marks
     control: int  # C0/C1 controls (tabs and newlines excepted), NUL, unassigned, private use, surrogates
     word_chars: int  # CJK ideographs, letters and digits
+    letters: int = 0  # CJK ideographs and letters: the word characters that are not digits
 
     @property
     def readable_share(self) -> float:
         return self.readable / self.chars if self.chars else 0.0
+
+    @property
+    def letter_share(self) -> float:
+        return self.letters / self.word_chars if self.word_chars else 0.0
 
     @property
     def control_share(self) -> float:
@@ -59,7 +66,7 @@ def _readable(ch: str) -> bool:
 
 def measure(text: str) -> TextQuality:
     """Counts of readable, control and word characters among the non-blank characters of `text`."""
-    chars = readable = control = words = 0
+    chars = readable = control = words = letters = 0
     for ch in text:
         if ch in " \t\n\r\u3000\xa0\ufeff":
             continue
@@ -72,7 +79,8 @@ def measure(text: str) -> TextQuality:
                 control += 1
         if ch.isalnum():
             words += 1
-    return TextQuality(chars=chars, readable=readable, control=control, word_chars=words)
+            letters += ch.isalpha()
+    return TextQuality(chars=chars, readable=readable, control=control, word_chars=words, letters=letters)
 
 
 def thresholds() -> dict[str, float]:
@@ -99,4 +107,8 @@ def check_text(text: str, name: str) -> TextQuality:
         )
     if q.word_chars < t["min_word_chars"]:
         raise ReadError(name, f"文件内容过少（只有 {q.word_chars} 个字），不像是一份政策文件，未导入")
+    if q.letter_share < t["min_letter_share"]:
+        raise ReadError(
+            name, f"文字内容几乎全是数字（汉字和字母仅占 {q.letter_share:.0%}），不像是一份政策文件，未导入"
+        )
     return q

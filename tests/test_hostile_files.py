@@ -166,8 +166,9 @@ def test_worker_and_in_process_parse_give_the_same_document(tmp_path: Path, ganz
         (hc.glyph_text_docx, ("乱码", "控制字符")),
         (hc.one_byte, ("内容过少",)),
         (hc.few_words, ("内容过少",)),
+        (hc.long_token, ("几乎全是数字",)),  # read cleanly, it became 10,001 clauses to embed (an hour)
     ],
-    ids=["random-glyph-pdf", "private-use-docx", "one-byte", "one-word"],
+    ids=["random-glyph-pdf", "private-use-docx", "one-byte", "one-word", "4mb-of-digits"],
 )
 def test_garbage_and_near_empty_files_are_refused_with_a_reason(tmp_path: Path, make, words) -> None:
     """A PDF of random glyphs became 26 clauses of control characters and NUL; a 1-byte file a document."""
@@ -188,6 +189,7 @@ def test_every_real_document_passes_the_text_check() -> None:
         q = check_text(text, path.name)
         assert q.readable_share >= 0.99 > t["min_readable_share"], path.name
         assert q.control_share == 0.0 and q.word_chars >= 10 * t["min_word_chars"], path.name
+        assert q.letter_share >= 1.5 * t["min_letter_share"], path.name
 
 
 def test_garbage_measure_separates_noise_from_prose() -> None:
