@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from kb.errors import KBCorruptError, PolicyKBError, ReadError
+from kb.errors import KBCorruptError, ParseLimitError, PolicyKBError, ReadError
 from kb.models import TASK_ROW, Citation, Clause, Document, ParsedDocument, TaskRow
 from kb.readers import DEFAULT_MAX_BYTES
-from kb.sandbox import ParseLimits, Parser
+from kb.sandbox import ParseLimits, Parser, too_many_clauses_message
 from kb.store import Store
 from kb.validity import clause_validity
 
@@ -114,8 +114,12 @@ class Library:
                 raise ReadError(name.replace("\x00", "\\0"), "文件名中含有非法字符（NUL），请重命名后再导入")
             if parser is None:
                 with Parser(self.limits) as own:
-                    return own.parse(path, name, self.max_bytes)
-            return parser.parse(path, name, self.max_bytes)
+                    parsed = own.parse(path, name, self.max_bytes)
+            else:
+                parsed = parser.parse(path, name, self.max_bytes)
+            if len(parsed.clauses) > self.limits.max_clauses:
+                raise ParseLimitError(name, too_many_clauses_message(name, len(parsed.clauses), self.limits))
+            return parsed
         except PolicyKBError as exc:
             return IngestReport(path=name, ok=False, error=str(exc))
         except Exception as exc:  # noqa: BLE001 - one file's failure is reported by name; the rest go on

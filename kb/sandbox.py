@@ -51,6 +51,10 @@ from kb.models import (
 
 DEFAULT_CPU_SECONDS = 60
 DEFAULT_MEMORY_MB = 2048
+# Clauses one file may become: every clause is embedded while the index is rebuilt (about 0.1-0.4 s each
+# on a laptop core), so a 20,000-row table would hold the index build for an hour. The largest of the 40
+# development documents has 190 clauses; 3,000 leaves a long regulation with its annex tables room.
+DEFAULT_MAX_CLAUSES = 3000
 DEFAULT_NICE = 5
 YIELD_NICE = 19
 _HEADER = struct.Struct(">Q")
@@ -67,6 +71,7 @@ class ParseLimits:
     wall_factor: float = 4.0  # the parent's backstop: a worker not done after this many x cpu_seconds (+60 s) is killed
     nice: int = DEFAULT_NICE  # the worker's priority while a file is young
     yield_after: float = 2.0  # seconds of one file's parse after which the worker drops to nice 19
+    max_clauses: int = DEFAULT_MAX_CLAUSES  # a file cut into more clauses than this is refused by name
 
     @property
     def wall_seconds(self) -> float:
@@ -81,6 +86,7 @@ class ParseLimits:
             memory_mb=max(64, int(env.get("POLICYKB_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)),
             isolate=env.get("POLICYKB_PARSE_IN_PROCESS", "") not in ("1", "true", "yes") and os.name == "posix",
             nice=min(YIELD_NICE, max(0, int(env.get("POLICYKB_PARSE_NICE") or DEFAULT_NICE))),
+            max_clauses=max(1, int(env.get("POLICYKB_MAX_CLAUSES") or DEFAULT_MAX_CLAUSES)),
         )
 
 
@@ -216,6 +222,11 @@ def parsed_from_dict(data: dict[str, Any]) -> ParsedDocument:
 
 def timeout_message(name: str) -> str:
     return f"文件过于复杂，解析超时：{name}（超过 CPU 时间上限，未导入）"
+
+
+def too_many_clauses_message(name: str, clauses: int, limits: ParseLimits) -> str:
+    return (f"文件切分出 {clauses} 条条款，超过单个文件 {limits.max_clauses} 条的上限（每条都要建立检索索引）："
+            f"{name}（未导入）。请拆分后分别上传，或由管理员调高 POLICYKB_MAX_CLAUSES")
 
 
 def memory_message(name: str, limits: ParseLimits) -> str:

@@ -261,3 +261,14 @@ def test_a_killed_ingest_leaves_no_worker_behind(tmp_path: Path) -> None:
             break
         time.sleep(0.05)
     assert not any(_running(w) for w in workers)
+
+
+def test_a_file_of_more_clauses_than_the_limit_is_refused_by_name(tmp_path: Path) -> None:
+    """A 5,000-row table became 5,001 clauses, each embedded while the index was rebuilt."""
+    path = hc.huge_table_docx(tmp_path)
+    [report] = _lib(tmp_path / "kb").ingest([path])
+    assert not report.ok and str(path) in report.error and "5001 条条款" in report.error, report.error
+    assert "3000 条的上限" in report.error and _lib(tmp_path / "kb").documents() == []
+    roomy = Library(tmp_path / "kb2", today=lambda: TODAY, limits=ParseLimits(max_clauses=6000))
+    [report] = roomy.ingest([path])
+    assert report.ok and report.clauses == 5001
