@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from indexing.embedders import Embedder
-from indexing.hybrid import FusionParams, Hit, HybridIndex, Mode, Passage
+from indexing.hybrid import FusionParams, Hit, HybridIndex, Mode, Passage, _load_embedding_cache
 from indexing.store import KEEP_OLD_VERSIONS, Manifest, cleanup, current_version, read_manifest
 
 #: The setting that moves the search side to PostgreSQL (``postgresql://…``); unset = embedded folder.
@@ -102,8 +102,14 @@ class SearchBackend(Protocol):
         metas: Mapping[str, PassageMeta] | None = None,
         fusion: FusionParams | None = None,
         reuse: bool | str | Path = True,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> SearchIndex:
-        """``reuse``: vectors of unchanged passages from the live version (True) and an index root (path)."""
+        """``reuse``: vectors of unchanged passages from the live version (True) and an index root (path);
+        ``vectors``: embedding key -> vector computed elsewhere (bulk ingest)."""
+        ...
+
+    def cached_vectors(self, keys: Iterable[str], embedder: Embedder) -> dict[str, np.ndarray]:
+        """The embedding cache: key (:func:`indexing.hybrid.embedding_key`) -> vector, from the live version."""
         ...
 
     def open(
@@ -175,10 +181,11 @@ class EmbeddedBackend:
         metas: Mapping[str, PassageMeta] | None = None,
         fusion: FusionParams | None = None,
         reuse: bool | str | Path = True,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> EmbeddedIndex:
         index = EmbeddedIndex.build(
             passages, self.folder, embedder, user_terms, kb_version, fusion=fusion, reuse=reuse,
-            progress=self.progress,
+            progress=self.progress, vectors=vectors,
         )
         _attach(index, passages, metas)
         return index  # type: ignore[return-value]
@@ -200,6 +207,10 @@ class EmbeddedBackend:
         if passages is not None:
             _attach(index, passages, metas)  # type: ignore[arg-type]
         return index  # type: ignore[return-value]
+
+    def cached_vectors(self, keys: Iterable[str], embedder: Embedder) -> dict[str, np.ndarray]:
+        wanted = set(keys)
+        return {k: v for k, v in _load_embedding_cache(self.folder, embedder).items() if k in wanted}
 
     def live_manifest(self) -> Manifest | None:
         version = current_version(self.folder)

@@ -160,11 +160,13 @@ class HybridIndex:
         reuse: bool | str | Path = True,
         hnsw_threshold: int = HNSW_THRESHOLD,
         progress: Callable[[int, int], None] | None = None,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> HybridIndex:
         """Index ``passages`` and publish them atomically as the live version in ``folder``.
 
         ``reuse``: take unchanged passages' vectors from the live index in ``folder`` (True), from another
         index root (a path), or embed everything (False). Only new or changed passage strings are embedded.
+        ``vectors``: more embedding-key -> vector pairs computed elsewhere (bulk ingest's workers).
         ``progress(done, total)`` is called after each embedding batch.
         """
         emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
@@ -177,6 +179,8 @@ class HybridIndex:
         bm25 = BM25Index.build([tokenizer(bm25_text(p)) for p in passages])
 
         cached = _load_embedding_cache(folder if reuse is True else reuse, emb) if reuse else {}
+        if vectors:
+            cached = {**cached, **vectors}
         vectors, keys, embedded_new = embed_with_cache(passages, emb, cached, progress)
         dense = DenseIndex.build(vectors, hnsw_threshold=hnsw_threshold)
 

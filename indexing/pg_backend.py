@@ -148,11 +148,13 @@ class PgBackend:
         metas: Mapping[str, PassageMeta] | None = None,
         fusion: FusionParams | None = None,
         reuse: bool | str | Path = True,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> PendingVersion:
         """Write a complete new version beside the live one (not yet visible to readers).
 
         ``reuse``: take unchanged passages' vectors from the live version here (True), and also from an
-        embedded index root (a path), or embed everything (False).
+        embedded index root (a path), or embed everything (False); ``vectors``: more key -> vector pairs
+        computed elsewhere (bulk ingest's workers).
         """
         fusion = fusion or FusionParams()
         ids = [p.clause_id for p in passages]
@@ -162,9 +164,11 @@ class PgBackend:
         bm25 = BM25Index.build([tokenizer(bm25_text(p)) for p in passages])
         keys = [embedding_key(embedder.name, dense_text(p, getattr(embedder, "max_chars", DEFAULT_MAX_CHARS)))
                 for p in passages]
-        cached = self._cached_vectors(set(keys), int(embedder.dim)) if reuse else {}
+        cached = self.cached_vectors(keys, embedder) if reuse else {}
         if reuse and reuse is not True:
             cached = _load_embedding_cache(reuse, embedder) | cached
+        if vectors:
+            cached = cached | dict(vectors)
         vectors, keys, embedded_new = embed_with_cache(passages, embedder, cached, self.progress)
         approximate = len(passages) > self.hnsw_threshold
         manifest = Manifest(
@@ -272,16 +276,18 @@ class PgBackend:
         metas: Mapping[str, PassageMeta] | None = None,
         fusion: FusionParams | None = None,
         reuse: bool | str | Path = True,
+        vectors: Mapping[str, np.ndarray] | None = None,
     ) -> PgIndex:
         """Build, publish, clean up old versions, and open the new live version."""
         pending = self.build_version(passages, embedder, user_terms, kb_version, metas=metas, fusion=fusion,
-                                     reuse=reuse)
+                                     reuse=reuse, vectors=vectors)
         self.publish(pending)
         self.cleanup()
         return self.open(embedder, kb_version, pending.manifest.dictionary_hash, fusion=fusion)
 
-    def _cached_vectors(self, keys: set[str], dim: int) -> dict[str, np.ndarray]:
+    def cached_vectors(self, keys: Iterable[str], embedder: Embedder) -> dict[str, np.ndarray]:
         """key -> vector from the live version (the embedding cache keyed by passage hash)."""
+        wanted, dim = sorted(set(keys)), int(embedder.dim)
         with self._connect() as conn:
             live = self._live_id(conn)
             if live is None:
@@ -289,7 +295,7 @@ class PgBackend:
             try:
                 cur = conn.cursor(binary=True)
                 cur.execute(sql.SQL("SELECT embed_key, embedding FROM {} WHERE embed_key = ANY(%s)")
-                            .format(self._t("passages", live)), (list(keys),))
+                            .format(self._t("passages", live)), (wanted,))
                 out = {key: _vector_from_binary(data) for key, data in cur}
             except psycopg.errors.UndefinedTable:
                 return {}

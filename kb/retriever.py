@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass
 
 from indexing import FusionParams, Passage, StaleIndexError, get_embedder
-from indexing.backend import DATABASE_ENV, PassageMeta, SearchFilter, SearchIndex, open_backend
+from indexing.backend import DATABASE_ENV, PassageMeta, SearchBackend, SearchFilter, SearchIndex, open_backend
 from indexing.tokenizer import dictionary_hash
 from kb.library import Library
 from kb.models import PREAMBLE, TASK_ROW, Clause
@@ -96,9 +96,14 @@ class Retriever:
         """The kb_version an index must carry to serve the store as it is now."""
         return self._kb_version(self._indexed_clauses())
 
-    def index(self, wait: bool = True, progress=None) -> SearchIndex:
+    def backend(self, progress=None) -> SearchBackend:
+        """Where this retriever's index lives: the embedded folder, or PostgreSQL."""
+        return open_backend(self.database, self.folder, self.model, progress=progress)
+
+    def index(self, wait: bool = True, progress=None, vectors: dict | None = None) -> SearchIndex:
         """The index for the current store generation; with `wait=False`, while another thread
-        rebuilds it, the previous index keeps serving (readers never block on an upload)."""
+        rebuilds it, the previous index keeps serving (readers never block on an upload).
+        `vectors`: embedding key -> vector computed elsewhere (kb.bulk's workers), used by a rebuild."""
         generation = self.library.generation
         if self._index is not None and self._index_generation == generation:
             return self._index
@@ -112,7 +117,7 @@ class Retriever:
             clauses = self._indexed_clauses()
             terms = domain_terms(clauses)
             embedder = get_embedder(self.model)
-            backend = open_backend(self.database, self.folder, self.model, progress=progress)
+            backend = self.backend(progress)
             try:
                 # fusion is a query-time choice: today's default, not whatever the index was built with
                 index = backend.open(embedder, self._kb_version(clauses), dictionary_hash(terms),
@@ -122,7 +127,7 @@ class Retriever:
                 metas = {c.clause_id: passage_meta(self.library, c) for c in clauses} if self.database else None
                 # progress(done, total) per batch; a database build also reuses the local embedding cache
                 index = backend.build(passages, embedder, terms, self._kb_version(clauses), metas=metas,
-                                      reuse=self.folder)
+                                      reuse=self.folder, vectors=vectors)
             self._index, self._index_generation = index, generation
             return index
 
