@@ -4,6 +4,10 @@ read back with openpyxl and python-docx. The HTTP and UI downloads: tests/test_e
 from __future__ import annotations
 
 import io
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 from docx import Document as WordDocument
@@ -79,3 +83,34 @@ def test_search_conversation_and_feedback_exports() -> None:
     assert "缺申报时间" in str(_xlsx_text(export.render(fb, "xlsx")))
     with pytest.raises(ExportError, match="格式"):
         export.render(fb, "pdf")
+
+
+# -- over HTTP: /api/export/... ------------------------------------------------------------------------------
+
+
+def test_http_exports_download_as_named_files(kb_template) -> None:
+    from conftest import TODAY
+    from ui_fixtures import running_server
+
+    from kb.library import Library
+
+    with running_server(Library(kb_template, today=lambda: TODAY)) as server:  # loopback, no users: open
+        url = server.url + "api/export/unit?" + urllib.parse.urlencode({"unit": "市行政审批局", "format": "docx"})
+        with urllib.request.urlopen(url, timeout=120) as resp:
+            assert resp.headers["Content-Type"] == export.MEDIA_TYPES["docx"]
+            disposition = resp.headers["Content-Disposition"]
+            data = resp.read()
+        assert "filename*=UTF-8''" in disposition and urllib.parse.quote("部门职责_市行政审批局") in disposition
+        assert "牵头的任务" in _docx_text(data)
+        req = urllib.request.Request(server.url + "api/export/answer", method="POST",
+                                     data=json.dumps({"question": QUESTION, "format": "xlsx"}).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            sheets = _xlsx_text(resp.read())
+        assert any("市行政审批局" in str(r) for r in sheets["概要"])
+        try:
+            urllib.request.urlopen(server.url + "api/export/unit?unit=x&format=pdf", timeout=60)
+        except urllib.error.HTTPError as err:
+            assert err.code == 400 and "格式" in json.loads(err.read())["error"]
+        else:
+            raise AssertionError("pdf export accepted")

@@ -1,5 +1,5 @@
 """Plain JSON endpoints for integrators: POST /api/ask and GET /api/search, plus the routers of
-ui/api_conversations.py and ui/api_documents.py (all documented in /openapi.json)."""
+ui/api_conversations.py, ui/api_documents.py and ui/api_export.py (all documented in /openapi.json)."""
 
 from __future__ import annotations
 
@@ -100,9 +100,11 @@ def make_router(service: UIService) -> APIRouter:
 
     from ui.api_conversations import make_conversation_router  # its models import this module's ApiError
     from ui.api_documents import make_documents_router
+    from ui.api_export import make_export_router
 
     router.include_router(make_conversation_router(service))
     router.include_router(make_documents_router(service))
+    router.include_router(make_export_router(service))
     return router
 
 
