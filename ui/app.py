@@ -13,8 +13,6 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from pathlib import Path  # noqa: E402
-
 import gradio as gr  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
@@ -24,7 +22,7 @@ from kb.apikeys import ApiKeys  # noqa: E402
 from kb.audit import AuditLog  # noqa: E402
 from kb.errors import PolicyKBError  # noqa: E402
 from kb.library import Library  # noqa: E402
-from ui import render, tab_chat, tab_feedback  # noqa: E402
+from ui import render, tab_chat, tab_docs, tab_export, tab_feedback  # noqa: E402
 from ui.api import install_error_handlers, make_router  # noqa: E402
 from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK  # noqa: E402
 from ui.auth import (  # noqa: E402
@@ -139,14 +137,16 @@ def build_blocks(service: UIService) -> gr.Blocks:
                 gr.HTML('<div class="pk-muted">上传后自动读取文件、切分条款并重建检索索引；同一文号（或同一标题）的文件再次上传会替换旧版本。'
                         "读取和索引期间，问答和检索照常可用。</div>", js_on_load=None)
                 report = gr.HTML("", elem_id="pk-upload-report", js_on_load=None, min_height=40)
-                docs = gr.HTML(service.documents_html(), elem_id="pk-docs", js_on_load=None)
+                docs = gr.HTML(tab_docs.documents_html(service), elem_id="pk-docs", js_on_load=None)
                 with gr.Row(equal_height=True):
                     rm_doc = gr.Dropdown(choices=service.removal_choices(), value=None, label="选择要删除的文件", scale=4,
                                          elem_id="pk-remove-doc")
                     rm_btn = gr.Button("从知识库删除", variant="stop", scale=1, elem_id="pk-remove")
                 rm_msg = gr.HTML("", elem_id="pk-remove-msg", js_on_load=None)
+                docs_panel = tab_docs.build(demo, service, _viewer)  # batches, disable, correct, re-parse (ui/tab_docs.py)
 
             tab_feedback.build(demo, service, _viewer)  # 反馈与更正, administrators only (ui/tab_feedback.py)
+            tab_export.build(demo, service, _viewer)  # 导出 .xlsx/.docx, staff and administrators (ui/tab_export.py)
 
             # -- 系统管理（管理员）：用户与审计日志 ---------------------------------------------------------
             with gr.Tab("用户与日志", id="admin", elem_id="tab-admin") as admin_tab:
@@ -204,7 +204,7 @@ def build_blocks(service: UIService) -> gr.Blocks:
             units = service.unit_choices()
             return [
                 _header(service),
-                service.documents_html(),
+                tab_docs.documents_html(service),
                 gr.update(choices=units),
                 gr.update(choices=[("全部文件", ""), *choices]),
                 gr.update(choices=units),
@@ -227,12 +227,13 @@ def build_blocks(service: UIService) -> gr.Blocks:
             except UploadRefused as exc:
                 return [render.message_card(f"未处理：{exc.message}。"), None, *refresh(current_browse)]
             progress(0.0, desc="正在保存上传的文件")
-            reports = service.ingest_uploads([(p, Path(p).name) for p in paths],
-                                             progress=lambda f, d: progress(f, desc=d), actor=viewer.name)
-            return [render.ingest_reports(reports), None, *refresh(current_browse)]
+            shown = tab_docs.upload(service, paths, viewer.name, lambda f, d: progress(f, desc=d))  # batch kept
+            return [shown, None, *refresh(current_browse)]
 
-        upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs], concurrency_limit=4,
-                      concurrency_id="upload", show_progress="full", show_progress_on=[report], **private)
+        docs_panel.bind(refresh, refresh_outputs, b_doc)
+        docs_panel.after_upload(upload.upload(do_upload, [upload, b_doc], [report, upload, *refresh_outputs],
+                                              concurrency_limit=4, concurrency_id="upload", show_progress="full",
+                                              show_progress_on=[report], **private))
 
         def do_remove(choice, current_browse, request: gr.Request):
             viewer = _viewer(service, request)
