@@ -15,6 +15,8 @@ from collections.abc import Iterable
 
 import jieba
 
+from indexing.prefix_dict import open_prefix_dict
+
 jieba.setLogLevel(logging.WARNING)
 
 #: Bump when the stop-word list or the pre-split rules change: it is part of :func:`dictionary_hash`,
@@ -89,9 +91,12 @@ class Tokenizer:
         terms = sorted({_normalise(t).strip() for t in user_terms if t and t.strip()})
         self.user_terms: tuple[str, ...] = tuple(terms)
         self._jieba = jieba.Tokenizer()
-        freq, total = _base_dictionary()
-        self._jieba.FREQ = dict(freq)
-        self._jieba.total = total
+        on_disk = open_prefix_dict(_base_dictionary)  # a few hundred lookups per question, not a 1.3 s load
+        if on_disk is not None:
+            self._jieba.FREQ, self._jieba.total = on_disk, on_disk.total
+        else:
+            freq, total = _base_dictionary()
+            self._jieba.FREQ, self._jieba.total = dict(freq), total
         self._jieba.initialized = True
         special: list[str] = []
         for term in terms:
