@@ -393,6 +393,39 @@ def apikey_revoke(name: str, kb: str | None) -> None:
     click.echo(f"已吊销密钥 {revoked.name}")
 
 
+@main.command(name="export", help="导出为 Excel（.xlsx）或 Word（.docx）：answer 回答及引用条款、unit 单位职责清单、"
+              "search 检索结果、feedback 反馈列表。例如：policykb export unit 市行政审批局 --format docx")
+@click.argument("kind", type=click.Choice(["answer", "unit", "search", "feedback"]))
+@click.argument("text", required=False, default="")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "docx"]), default="xlsx", show_default=True,
+              help="文件格式：xlsx（Excel）或 docx（Word）")
+@click.option("-o", "--output", default=None, help="输出文件路径（默认在当前目录自动命名）")
+@click.option("-k", "--top", default=10, show_default=True, help="检索结果条数（search）")
+@click.option("--kb", default=None, help=KB_HELP)
+def export_cmd(kind: str, text: str, fmt: str, output: str | None, top: int, kb: str | None) -> None:
+    from kb import export
+    from kb.feedback import FeedbackLog
+
+    library = open_library(kb)
+    if kind in ("answer", "unit", "search") and not text.strip():
+        raise click.UsageError({"answer": "请给出问题", "unit": "请给出单位名称", "search": "请给出检索词"}[kind])
+    try:
+        if kind == "answer":
+            report = export.answer_report(_answerer(library).ask(text).to_dict())
+        elif kind == "unit":
+            report = export.unit_report(library, text)
+        elif kind == "search":
+            report = export.search_report(text, [c.to_dict() for c in _answerer(library).search(text, k=top)])
+        else:
+            report = export.feedback_report(f.to_dict() for f in FeedbackLog(library.kb_dir / "kb.sqlite").entries(
+                None, limit=100000))
+    except PolicyKBError as exc:
+        raise click.ClickException(str(exc)) from exc
+    target = Path(output) if output else Path(report.filename(fmt))
+    target.write_bytes(export.render(report, fmt))
+    click.echo(f"已导出：{target}")
+
+
 @main.command(name="eval", help="在已提交的金标问题集上评测，输出指标表并与基线比较。")
 @click.option("--kb", default=None, help="评测用知识库目录（默认 eval/.cache/kb，按语料和代码变化自动重建）")
 @click.option("--split", default="all", type=click.Choice(["dev", "test", "all"]), show_default=True, help="评测哪一部分问题：dev（调参用）、test（留出）或 all")

@@ -114,3 +114,24 @@ def test_http_exports_download_as_named_files(kb_template) -> None:
             assert err.code == 400 and "格式" in json.loads(err.read())["error"]
         else:
             raise AssertionError("pdf export accepted")
+
+
+def test_cli_export_writes_files_that_read_back(built_kb_dir, tmp_path) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    kb = shutil.copytree(built_kb_dir, tmp_path / "kb")
+    runner = CliRunner()
+    out = tmp_path / "unit.docx"
+    done = runner.invoke(main, ["export", "unit", "市行政审批局", "--format", "docx", "-o", str(out), "--kb", str(kb)])
+    assert done.exit_code == 0, done.output
+    assert "已导出" in done.output and "牵头的任务" in _docx_text(out.read_bytes())
+    out = tmp_path / "answer.xlsx"
+    done = runner.invoke(main, ["export", "answer", QUESTION, "-o", str(out), "--kb", str(kb)])
+    assert done.exit_code == 0, done.output
+    assert any("市行政审批局" in str(r) for r in _xlsx_text(out.read_bytes())["概要"])
+    refused = runner.invoke(main, ["export", "unit", "不存在的局", "-o", str(tmp_path / "x.xlsx"), "--kb", str(kb)])
+    assert refused.exit_code != 0 and "找不到单位" in refused.output
