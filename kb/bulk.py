@@ -149,10 +149,14 @@ def bulk_ingest(
     address: str | None = None,
     model: str = DEFAULT_MODEL,
     database: str | None = None,
+    use_ray: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[BulkReport, Retriever]:
-    """Ingest ``paths`` into ``library`` and build its index; (report, the retriever holding the index)."""
-    runner: _Local | _Ray = _Ray(model, workers, address) if (workers > 1 or address) else _Local(model)
+    """Ingest ``paths`` into ``library`` and build its index; (report, the retriever holding the index).
+    ``use_ray``: None = Ray when ``workers > 1`` or an ``address`` is given."""
+    if use_ray is None:
+        use_ray = workers > 1 or bool(address)
+    runner: _Local | _Ray = _Ray(model, workers, address) if use_ray else _Local(model)
     report = BulkReport([], workers=runner.workers)
     try:
         start = time.perf_counter()
