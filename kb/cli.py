@@ -394,7 +394,7 @@ def apikey_revoke(name: str, kb: str | None) -> None:
 
 
 @main.command(name="export", help="导出为 Excel（.xlsx）或 Word（.docx）：answer 回答及引用条款、unit 单位职责清单、"
-              "search 检索结果、feedback 反馈列表。例如：policykb export unit 市行政审批局 --format docx")
+              "search 检索结果、feedback 反馈列表。例如：policykb export unit 单位名称 --format docx")
 @click.argument("kind", type=click.Choice(["answer", "unit", "search", "feedback"]))
 @click.argument("text", required=False, default="")
 @click.option("--format", "fmt", type=click.Choice(["xlsx", "docx"]), default="xlsx", show_default=True,
