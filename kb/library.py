@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kb.errors import KBCorruptError, ParseLimitError, PolicyKBError, ReadError
 from kb.models import TASK_ROW, Citation, Clause, Document, ParsedDocument, TaskRow
+from kb.parse import distinct_doc_id, same_document, same_number_warning, with_doc_id
 from kb.readers import DEFAULT_MAX_BYTES
 from kb.sandbox import ParseLimits, Parser, too_many_clauses_message
 from kb.store import Store
@@ -129,6 +130,7 @@ class Library:
     def save_parsed(self, parsed: ParsedDocument, name: str) -> IngestReport:
         """Store one parsed document in its own transaction (replacing an earlier copy of it)."""
         try:
+            parsed = self._keep_apart(parsed)
             existing = self.store.document(parsed.document.doc_id)
             self.store.save(parsed, datetime.now().isoformat(timespec="seconds"))
         except PolicyKBError as exc:
@@ -142,6 +144,16 @@ class Library:
             clauses=len(parsed.clauses), rows=len(parsed.task_rows), replaced=existing is not None,
             warnings=doc.warnings,
         )
+
+    def _keep_apart(self, parsed: ParsedDocument) -> ParsedDocument:
+        """A file whose 文号 is already held by a document of another title is stored beside it under
+        文号 + title (one of the two 文号 is probably misread), with a warning, instead of replacing it."""
+        existing = self.store.document(parsed.document.doc_id)
+        if existing is None or same_document(existing, parsed.document):
+            return parsed
+        moved = with_doc_id(parsed, distinct_doc_id(parsed.document))
+        moved.document.warnings = [*moved.document.warnings, same_number_warning(existing)]
+        return moved
 
     def remove(self, doc_id: str) -> bool:
         return self.store.remove(doc_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from kb.amounts import find_amounts, find_incentive
@@ -24,6 +25,51 @@ def document_key(number: str, title: str) -> str:
 
 def make_doc_id(number: str, title: str) -> str:
     return "d" + hashlib.sha1(document_key(number, title).encode("utf-8")).hexdigest()[:10]
+
+
+#: Two titles read from files with one 文号 name the same document when this share of their character
+#: bigrams agree (the TXT and PDF of one plan agree fully; a related page that quotes the 文号 does not).
+SAME_TITLE_OVERLAP = 0.5
+
+
+def same_document(a: Document, b: Document) -> bool:
+    """Whether two parsed files are one document: the same key, and titles that agree when both have one
+    (a 文号 misread from a page's footer must not make one document replace another)."""
+    if document_key(a.number, a.title) != document_key(b.number, b.title):
+        return False
+    ga, gb = _bigrams(a.title), _bigrams(b.title)
+    if not ga or not gb:
+        return True
+    return len(ga & gb) / len(ga | gb) >= SAME_TITLE_OVERLAP
+
+
+def distinct_doc_id(doc: Document) -> str:
+    """The id of a document whose 文号 collides with another document's: 文号 and title together."""
+    title = re.sub(r"\s", "", doc.title)
+    return "d" + hashlib.sha1(f"{doc.number}|{title}".encode()).hexdigest()[:10]
+
+
+def same_number_warning(other: Document) -> str:
+    return f"文号{other.number}已用于《{other.title}》，两者标题不同，本文件另行收录；请核对文号"
+
+
+def with_doc_id(parsed: ParsedDocument, doc_id: str) -> ParsedDocument:
+    """The same parsed document under another id (clause, row and parent ids follow)."""
+    old = parsed.document.doc_id
+
+    def move(ref: str | None) -> str | None:
+        return doc_id + ref[len(old) :] if ref and ref.startswith(old + "#") else ref
+
+    clauses = [replace(c, clause_id=move(c.clause_id), doc_id=doc_id, parent_id=move(c.parent_id)) for c in parsed.clauses]
+    rows = [
+        replace(r, row_id=move(r.row_id), doc_id=doc_id, clause_id=move(r.clause_id),
+                linked_clause_id=move(r.linked_clause_id))
+        for r in parsed.task_rows
+    ]
+    incentives = [replace(i, clause_id=move(i.clause_id)) for i in parsed.incentives]
+    validity = [replace(v, clause_id=move(v.clause_id) or "") for v in parsed.document.validity]
+    document = replace(parsed.document, doc_id=doc_id, validity=validity)
+    return replace(parsed, document=document, clauses=clauses, task_rows=rows, incentives=incentives)
 
 
 def _bigrams(text: str) -> set[str]:
