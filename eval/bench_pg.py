@@ -18,11 +18,10 @@ import argparse
 import contextlib
 import json
 import os
-import shutil
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -72,20 +71,6 @@ def bulk_passages(n: int) -> list[Passage]:
         doc, text = pieces[i % len(pieces)]
         out.append(Passage(f"c{i}", f"d{doc}-{i // (len(pieces) * 10)}", f"{text} {i}", "广安市政策"))
     return out
-
-
-@contextlib.contextmanager
-def temporary_postgres() -> Iterator[str]:
-    """A PostgreSQL 16 + pgvector (pgserver) in a temporary folder on a Unix socket, deleted afterwards."""
-    import pgserver
-
-    root = Path(tempfile.mkdtemp(prefix="policykb-bench-pg-"))
-    server = pgserver.get_server(root / "data", cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def timed(search, questions: Sequence[str]) -> dict[str, float]:
@@ -201,7 +186,9 @@ def main() -> None:
     emb.warm(QUESTIONS)
     cmd = "python -m eval.bench_pg" + (f" --sizes {' '.join(map(str, args.sizes))}" if args.sizes != [100_000] else "")
     with contextlib.ExitStack() as stack:
-        dsn = args.database or stack.enter_context(temporary_postgres())
+        from indexing.pg_backend import temporary_postgres
+
+        dsn = args.database or stack.enter_context(temporary_postgres("policykb-bench-pg-"))
         rows = [row for n in args.sizes for row in bench_size(n, dsn, emb)]
     write(rows, emb, cmd)
 

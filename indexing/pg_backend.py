@@ -18,11 +18,14 @@ process died (lock free, never published) is dropped by :meth:`PgBackend.cleanup
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
+import tempfile
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -385,6 +388,22 @@ class PgBackend:
             rows = conn.execute(sql.SQL("SELECT id, state FROM {} WHERE name = %s ORDER BY id DESC")
                                 .format(self._t("versions")), (self.name,)).fetchall()
         return [(int(i), str(s)) for i, s in rows]
+
+
+@contextlib.contextmanager
+def temporary_postgres(prefix: str = "policykb-pg-") -> Iterator[str]:
+    """A throwaway PostgreSQL 16 + pgvector (the ``pgserver`` wheel, tests and benchmarks) initialised in a
+    temporary folder, listening on a Unix socket only (run as its own unprivileged user when started by
+    root); yields its URL, then stops it and deletes the folder."""
+    import pgserver
+
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    server = pgserver.get_server(root / "data", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def hash_key(text: str) -> int:

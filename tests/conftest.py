@@ -82,6 +82,17 @@ def answerer(library):
 
 
 @pytest.fixture(scope="session")
+def pg_dsn():
+    """A real PostgreSQL + pgvector for the session (indexing.pg_backend.temporary_postgres)."""
+    pytest.importorskip("pgserver", reason="pgserver (PostgreSQL + pgvector) is installed by the test extra")
+    pytest.importorskip("psycopg")
+    from indexing.pg_backend import temporary_postgres
+
+    with temporary_postgres() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (browser tests only; see ui_fixtures.launched_chromium)."""
     from ui_fixtures import launched_chromium

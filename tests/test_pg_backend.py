@@ -1,8 +1,8 @@
 """PostgreSQL + pgvector search backend against the embedded one: same retrieval contract, same numbers.
 
-A real PostgreSQL 16 with pgvector (the pgserver wheel) runs for this module in a temporary folder,
-listening on a Unix socket only (as root, pgserver runs it as its own unprivileged user); it is stopped
-and deleted afterwards. The PostgreSQL index is built from the session KB's clauses with the vectors of
+A real PostgreSQL 16 with pgvector (the pgserver wheel) runs for the session in a temporary folder
+(``pg_dsn`` in conftest.py), listening on a Unix socket only (as root, pgserver runs it as its own
+unprivileged user); it is stopped and deleted afterwards. The PostgreSQL index is built from the session KB's clauses with the vectors of
 its embedded index (nothing is re-embedded), and both answer with the same query vectors.
 """
 
@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -55,19 +53,6 @@ class MemoEmbedder:
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         raise AssertionError("the PostgreSQL build must reuse the embedded index's vectors")
-
-
-@pytest.fixture(scope="module")
-def pg_dsn() -> Iterator[str]:
-    import pgserver
-
-    root = Path(tempfile.mkdtemp(prefix="policykb-pg-"))
-    server = pgserver.get_server(root / "data", cleanup_mode="delete")
-    try:
-        yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
