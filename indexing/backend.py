@@ -26,6 +26,21 @@ from indexing.store import KEEP_OLD_VERSIONS, Manifest, cleanup, current_version
 DATABASE_ENV = "POLICYKB_DATABASE"
 
 
+def redact_url(url: str) -> str:
+    """``url`` with its password replaced by ``***``, for messages and logs."""
+    import re
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            parts = parts._replace(netloc=f"{parts.username or ''}:***@{host}")
+        return urlunsplit(parts._replace(query=re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query)))
+    except ValueError:
+        return "（无法解析的地址）"
+
+
 @dataclass(frozen=True)
 class PassageMeta:
     """What filters look at, beside the passage's ``doc_id``: filled by the domain layer at build time.
@@ -232,7 +247,7 @@ def open_backend(
     """PostgreSQL when ``database`` is a ``postgresql://`` URL, else the embedded folder (the default)."""
     if database:
         if not database.startswith(("postgresql://", "postgres://")):
-            raise ValueError(f"不支持的数据库地址：{database!r}（应以 postgresql:// 开头）")
+            raise ValueError(f"不支持的数据库地址：{redact_url(database)}（应以 postgresql:// 开头）")
         from indexing.pg_backend import PgBackend  # psycopg is needed only here
 
         return PgBackend(database, name=name, progress=progress)

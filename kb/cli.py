@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import date
@@ -14,6 +15,54 @@ from kb.errors import PolicyKBError, QuestionError
 from kb.library import Library, default_kb_dir
 
 KB_HELP = "知识库目录（默认 $POLICYKB_HOME，否则 ./.policykb）"
+DB_HELP = ("共享的 PostgreSQL + pgvector 数据库地址 postgresql://用户:密码@主机/库名（默认 $POLICYKB_DATABASE；"
+           "不设则用本机内嵌索引）；需 pip install -e '.[pg]'")
+PG_INSTALL = "请先安装: pip install -e '.[pg]'"
+RAY_INSTALL = "请先安装: pip install -e '.[ray]'"
+
+
+def database_option(command):
+    """``--database URL`` on every command that opens a KB."""
+    return click.option("--database", default=None, metavar="URL", help=DB_HELP)(command)
+
+
+def use_database(database: str | None) -> str | None:
+    """The PostgreSQL URL this run uses (``--database``, else $POLICYKB_DATABASE), checked now: psycopg is
+    installed and the server answers. It becomes the process's setting, so that every part opened later
+    (the UI's retrievers included) sees the same one. None: the embedded default."""
+    from indexing.backend import DATABASE_ENV, redact_url
+
+    url = database or os.environ.get(DATABASE_ENV) or None
+    if not url:
+        return None
+    shown = redact_url(url)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise click.ClickException(f"不支持的数据库地址：{shown}（应以 postgresql:// 开头）")
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise click.ClickException(f"使用 PostgreSQL 数据库需要 psycopg，{PG_INSTALL}") from exc
+    try:
+        psycopg.connect(url, connect_timeout=10).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        for secret in _passwords(url):
+            reason = reason.replace(secret, "***")
+        raise click.ClickException(f"无法连接数据库 {shown}：{reason}") from exc
+    os.environ[DATABASE_ENV] = url
+    return url
+
+
+def _passwords(url: str) -> list[str]:
+    """The password(s) written in a URL, so that no message repeats them."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    try:
+        parts = urlsplit(url)
+        found = [unquote(parts.password or ""), *parse_qs(parts.query).get("password", [])]
+    except ValueError:
+        return []
+    return [p for p in found if p]
 
 
 def _dump(data: object) -> None:
@@ -22,14 +71,14 @@ def _dump(data: object) -> None:
 
 def _today() -> date:
     """The clock validity is judged by; POLICYKB_TODAY=YYYY-MM-DD pins it (tests, audits)."""
-    import os
-
     pinned = os.environ.get("POLICYKB_TODAY")
     return date.fromisoformat(pinned) if pinned else date.today()
 
 
-def open_library(kb: str | None, *, fill: bool = True) -> Library:
-    """Open the KB; a KB with no documents is built from the bundled corpus first."""
+def open_library(kb: str | None, *, fill: bool = True, database: str | None = None) -> Library:
+    """Open the KB (on PostgreSQL when ``database`` or $POLICYKB_DATABASE says so); a KB with no documents
+    is built from the bundled corpus first."""
+    use_database(database)
     try:
         library = Library(default_kb_dir(kb), today=_today)
     except PolicyKBError as exc:
@@ -45,7 +94,13 @@ def _answerer(library: Library, model: str | None = None):
     from kb.answerer import Answerer
     from kb.retriever import DEFAULT_MODEL, Retriever
 
-    return Answerer(library, Retriever(library, model or DEFAULT_MODEL))
+    return Answerer(library, Retriever(library, model or DEFAULT_MODEL, database=_database()))
+
+
+def _database() -> str | None:
+    from indexing.backend import DATABASE_ENV
+
+    return os.environ.get(DATABASE_ENV) or None
 
 
 @click.group(help="policykb：离线政策文件知识库与问答（条款切分、混合检索、引用原文）。")
@@ -58,9 +113,19 @@ def main() -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--kb", default=None, help=KB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的结果")
-def ingest(paths: tuple[str, ...], kb: str | None, as_json: bool) -> None:
-    library = open_library(kb, fill=False)
-    reports = library.ingest(paths)
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="批量导入：在 N 个 Ray 工作进程上解析与嵌入（本机集群只监听 127.0.0.1），由本进程统一写入；"
+                   "重复导入只嵌入新文本。N>1 需 pip install -e '.[ray]'")
+@click.option("--ray", "ray_address", default=None, metavar="ADDRESS",
+              help="批量导入到已有的 Ray 集群（如 ray://主机:10001），需 pip install -e '.[ray]'")
+@database_option
+def ingest(paths: tuple[str, ...], kb: str | None, as_json: bool, workers: int | None, ray_address: str | None,
+           database: str | None) -> None:
+    library = open_library(kb, fill=False, database=database)
+    if workers is not None or ray_address:
+        reports = _bulk_ingest(library, paths, workers or 1, ray_address)
+    else:
+        reports = library.ingest(paths)
     if not reports:
         raise click.ClickException("没有找到可导入的文件（支持 .txt .md .pdf .docx .html .htm）")
     for r in reports:
@@ -73,10 +138,36 @@ def ingest(paths: tuple[str, ...], kb: str | None, as_json: bool) -> None:
                 click.echo(f"  警告：{w}")
         else:
             click.echo(f"{r.path}: 错误：{r.error}", err=True)
-    if any(r.ok for r in reports):
-        _answerer(library).retriever.index()  # indexes follow the store right away
+    if any(r.ok for r in reports) and workers is None and not ray_address:
+        _answerer(library).retriever.index()  # indexes follow the store right away (bulk ingest built it)
     if not all(r.ok for r in reports):
         sys.exit(1)
+
+
+def _bulk_ingest(library: Library, paths: tuple[str, ...], workers: int, address: str | None) -> list:
+    """kb.bulk on Ray workers (or in this process for one worker); the index is built before it returns."""
+    import kb.retriever
+    from kb.library import expand_paths
+
+    if workers > 1 or address:
+        try:
+            import ray  # noqa: F401
+        except ImportError as exc:
+            raise click.ClickException(f"批量导入（--workers/--ray）需要 Ray，{RAY_INSTALL}") from exc
+    files = expand_paths(paths)
+    if not files:
+        return []
+    from kb.bulk import bulk_ingest
+
+    try:
+        report, _ = bulk_ingest(library, files, workers=workers, address=address, model=kb.retriever.DEFAULT_MODEL,
+                                database=_database(), progress=lambda text: click.echo(text, err=True))
+    except ConnectionError as exc:
+        raise click.ClickException(f"无法连接 Ray 集群 {address or '（本机）'}：{exc}") from exc
+    click.echo(f"批量导入：{report.workers} 个工作进程，条款 {report.clauses}，新嵌入 {report.embedded_new} 段，"
+               f"缓存 {report.cached} 段；解析 {report.parse_s:.1f} 秒，嵌入 {report.embed_s:.1f} 秒，"
+               f"建索引 {report.index_s:.1f} 秒", err=True)
+    return report.reports
 
 
 def _doc_summary(library: Library, d) -> dict:
@@ -92,8 +183,9 @@ def _doc_summary(library: Library, d) -> dict:
 @main.command(help="列出已收录的文件：编号、标题、文号、发文机关、有效期、条款数与表格行数。")
 @click.option("--kb", default=None, help=KB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def docs(kb: str | None, as_json: bool) -> None:
-    library = open_library(kb)
+@database_option
+def docs(kb: str | None, as_json: bool, database: str | None) -> None:
+    library = open_library(kb, database=database)
     items = [_doc_summary(library, d) for d in library.documents()]
     if as_json:
         _dump(items)
@@ -108,8 +200,9 @@ def docs(kb: str | None, as_json: bool) -> None:
 @click.argument("doc_id")
 @click.option("--kb", default=None, help=KB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 {document, clauses, task_rows}")
-def show(doc_id: str, kb: str | None, as_json: bool) -> None:
-    library = open_library(kb)
+@database_option
+def show(doc_id: str, kb: str | None, as_json: bool, database: str | None) -> None:
+    library = open_library(kb, database=database)
     doc = library.document(doc_id)
     if doc is None:
         raise click.ClickException(f"找不到文件：{doc_id}（用 policykb docs 查看已收录文件）")
@@ -136,10 +229,11 @@ def show(doc_id: str, kb: str | None, as_json: bool) -> None:
 @click.option("--unit", default=None, help="只检索涉及某单位的条款")
 @click.option("--in-force", is_flag=True, help="只检索现行有效的条款")
 @click.option("--model", default=None, help="稠密检索模型：e5（默认）、use、st:/模型目录")
-def search(query, kb, as_json, batch, top, doc, chapter, unit, in_force, model) -> None:
+@database_option
+def search(query, kb, as_json, batch, top, doc, chapter, unit, in_force, model, database) -> None:
     from kb.retriever import Filters
 
-    library = open_library(kb)
+    library = open_library(kb, database=database)
     answerer = _answerer(library, model)
     doc_id = None
     if doc:
@@ -197,10 +291,11 @@ def _read_batch(path: str) -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出回答对象")
 @click.option("--batch", type=click.Path(exists=True, dir_okay=False), help="JSONL 文件，每行 {id, question}")
 @click.option("--model", default=None, help="稠密检索模型：e5（默认）、use、st:/模型目录")
-def ask(question, kb, as_json, batch, model) -> None:
+@database_option
+def ask(question, kb, as_json, batch, model, database) -> None:
     from kb.answerer import timed_ask
 
-    library = open_library(kb)
+    library = open_library(kb, database=database)
     answerer = _answerer(library, model)
     if batch:
         for item in _read_batch(batch):
@@ -232,8 +327,9 @@ def ask(question, kb, as_json, batch, model) -> None:
 @main.command(help="列出每个单位牵头和参与的任务。")
 @click.option("--kb", default=None, help=KB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def units(kb: str | None, as_json: bool) -> None:
-    library = open_library(kb)
+@database_option
+def units(kb: str | None, as_json: bool, database: str | None) -> None:
+    library = open_library(kb, database=database)
     table = library.units()
     data = {
         unit: {role: [{"clause_id": c.clause_id, "label": c.label, "doc_id": c.doc_id, "title": c.title} for c in cs]
@@ -254,10 +350,11 @@ def units(kb: str | None, as_json: bool) -> None:
 @click.option("--port", default=7860, show_default=True, help="端口")
 @click.option("--anonymous/--no-anonymous", default=None,
               help="允许未登录访客只读提问与检索（默认取 $POLICYKB_ANONYMOUS，否则不允许）")
-def serve(kb: str | None, host: str, port: int, anonymous: bool | None) -> None:
+@database_option
+def serve(kb: str | None, host: str, port: int, anonymous: bool | None, database: str | None) -> None:
     from ui.app import serve as run_server
 
-    library = open_library(kb)
+    library = open_library(kb, database=database)
     try:
         run_server(library, host=host, port=port, anonymous=anonymous)
     except PolicyKBError as exc:
@@ -269,11 +366,11 @@ def user() -> None:
     """policykb user group."""
 
 
-def _accounts(kb: str | None):
+def _accounts(kb: str | None, database: str | None = None):
     from kb.accounts import Accounts
     from kb.audit import AuditLog
 
-    library = open_library(kb, fill=False)
+    library = open_library(kb, fill=False, database=database)
     path = library.kb_dir / "kb.sqlite"
     return Accounts(path), AuditLog(path)
 
@@ -284,10 +381,11 @@ def _accounts(kb: str | None):
               help="角色：admin 管理员，staff 工作人员")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（一行），便于脚本使用")
 @click.option("--kb", default=None, help=KB_HELP)
-def user_add(name: str, role: str, password_stdin: bool, kb: str | None) -> None:
+@database_option
+def user_add(name: str, role: str, password_stdin: bool, kb: str | None, database: str | None) -> None:
     from kb.accounts import AccountError
 
-    accounts, audit = _accounts(kb)
+    accounts, audit = _accounts(kb, database)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -303,8 +401,9 @@ def user_add(name: str, role: str, password_stdin: bool, kb: str | None) -> None
 @user.command(name="list", help="列出用户：用户名、角色、创建时间。")
 @click.option("--kb", default=None, help=KB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def user_list(kb: str | None, as_json: bool) -> None:
-    accounts, _ = _accounts(kb)
+@database_option
+def user_list(kb: str | None, as_json: bool, database: str | None) -> None:
+    accounts, _ = _accounts(kb, database)
     users = accounts.users()
     if as_json:
         _dump([{"name": u.name, "role": u.role, "created_at": u.created_at} for u in users])
@@ -318,10 +417,11 @@ def user_list(kb: str | None, as_json: bool) -> None:
 @user.command(name="remove", help="删除用户（其登录随即失效）。")
 @click.argument("name")
 @click.option("--kb", default=None, help=KB_HELP)
-def user_remove(name: str, kb: str | None) -> None:
+@database_option
+def user_remove(name: str, kb: str | None, database: str | None) -> None:
     from kb.accounts import AccountError
 
-    accounts, audit = _accounts(kb)
+    accounts, audit = _accounts(kb, database)
     try:
         removed = accounts.remove(name)
     except AccountError as exc:
@@ -335,11 +435,11 @@ def apikey() -> None:
     """policykb apikey group (kb/apikeys.py)."""
 
 
-def _apikeys(kb: str | None):
+def _apikeys(kb: str | None, database: str | None = None):
     from kb.apikeys import ApiKeys
     from kb.audit import AuditLog
 
-    path = open_library(kb, fill=False).kb_dir / "kb.sqlite"
+    path = open_library(kb, fill=False, database=database).kb_dir / "kb.sqlite"
     return ApiKeys(path), AuditLog(path)
 
 
@@ -348,10 +448,11 @@ def _apikeys(kb: str | None):
 @click.option("--scope", type=click.Choice(["read", "admin"]), default="read", show_default=True,
               help="权限范围：read 只读，admin 管理")
 @click.option("--kb", default=None, help=KB_HELP)
-def apikey_add(name: str, scope: str, kb: str | None) -> None:
+@database_option
+def apikey_add(name: str, scope: str, kb: str | None, database: str | None) -> None:
     from kb.apikeys import ApiKeyError
 
-    keys, audit = _apikeys(kb)
+    keys, audit = _apikeys(kb, database)
     try:
         created, secret = keys.add(name, scope, "命令行")
     except ApiKeyError as exc:
@@ -364,8 +465,9 @@ def apikey_add(name: str, scope: str, kb: str | None) -> None:
 @apikey.command(name="list", help="列出密钥：名称、权限、前缀、创建与最近使用时间、是否已吊销（不显示密钥本身）。")
 @click.option("--kb", default=None, help=KB_HELP)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def apikey_list(kb: str | None, as_json: bool) -> None:
-    keys, _ = _apikeys(kb)
+@database_option
+def apikey_list(kb: str | None, as_json: bool, database: str | None) -> None:
+    keys, _ = _apikeys(kb, database)
     found = keys.keys()
     if as_json:
         _dump([k.to_dict() for k in found])
@@ -381,10 +483,11 @@ def apikey_list(kb: str | None, as_json: bool) -> None:
 @apikey.command(name="revoke", help="吊销密钥：此后用它的请求一律被拒绝。")
 @click.argument("name")
 @click.option("--kb", default=None, help=KB_HELP)
-def apikey_revoke(name: str, kb: str | None) -> None:
+@database_option
+def apikey_revoke(name: str, kb: str | None, database: str | None) -> None:
     from kb.apikeys import ApiKeyError
 
-    keys, audit = _apikeys(kb)
+    keys, audit = _apikeys(kb, database)
     try:
         revoked = keys.revoke(name)
     except ApiKeyError as exc:
@@ -402,11 +505,13 @@ def apikey_revoke(name: str, kb: str | None) -> None:
 @click.option("-o", "--output", default=None, help="输出文件路径（默认在当前目录自动命名）")
 @click.option("-k", "--top", default=10, show_default=True, help="检索结果条数（search）")
 @click.option("--kb", default=None, help=KB_HELP)
-def export_cmd(kind: str, text: str, fmt: str, output: str | None, top: int, kb: str | None) -> None:
+@database_option
+def export_cmd(kind: str, text: str, fmt: str, output: str | None, top: int, kb: str | None,
+               database: str | None) -> None:
     from kb import export
     from kb.feedback import FeedbackLog
 
-    library = open_library(kb)
+    library = open_library(kb, database=database)
     if kind in ("answer", "unit", "search") and not text.strip():
         raise click.UsageError({"answer": "请给出问题", "unit": "请给出单位名称", "search": "请给出检索词"}[kind])
     try:

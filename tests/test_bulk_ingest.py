@@ -89,3 +89,37 @@ def _inet(proc):
         return proc.net_connections(kind="inet")
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return []
+
+
+def test_cli_ingest_with_workers_runs_bulk_ingest(ray_cluster, sources, tmp_path, monkeypatch):
+    """`policykb ingest --workers 2`: the same per-file reports as a plain ingest, the index built once by
+    kb.bulk (a second run embeds nothing), and the answer found by a later command."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    monkeypatch.setenv("POLICYKB_TODAY", "2026-11-29")
+    runner, kb = CliRunner(), str(tmp_path / "kb")
+    first = runner.invoke(main, ["ingest", str(sources), "--kb", kb, "--workers", "2", "--json"])
+    assert first.exit_code == 0, first.output
+    reports = [json.loads(line) for line in first.stdout.splitlines()]
+    assert len(reports) == 3 and all(r["ok"] for r in reports) and sum(r["clauses"] for r in reports) >= 9
+    assert "批量导入：2 个工作进程" in first.stderr and "新嵌入 0 段" not in first.stderr
+    again = runner.invoke(main, ["ingest", str(sources), "--kb", kb, "--workers", "2"])
+    assert again.exit_code == 0 and "新嵌入 0 段" in again.stderr, again.output
+    hits = json.loads(runner.invoke(main, ["search", "博士安家补贴", "--kb", kb, "--json"]).output)
+    assert "10万元" in hits[0]["text"]
+
+
+def test_cli_workers_without_ray_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    from click.testing import CliRunner
+
+    from kb.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)
+    result = CliRunner().invoke(main, ["ingest", str(tmp_path), "--kb", str(tmp_path / "kb"), "--workers", "2"])
+    assert result.exit_code == 1 and "请先安装: pip install -e '.[ray]'" in result.output
