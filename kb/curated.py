@@ -237,16 +237,32 @@ class _Reader:
         return [_correction(r) for r in rows]
 
 
+def _pg_corrections(database: str) -> list[Correction]:
+    """The active corrections on PostgreSQL (kb.pgstore): the table is made with the schema, no file to spare."""
+    with _READERS_LOCK:
+        if database not in _PG_READERS:
+            from kb.pgstore import PgSideDB
+
+            _PG_READERS[database] = PgSideDB(database, _SCHEMA)
+        db = _PG_READERS[database]
+    return [_correction(r) for r in db.query(_SELECT + " WHERE active = 1")]
+
+
 _READERS: dict[Path, _Reader] = {}
+_PG_READERS: dict[str, object] = {}
 _READERS_LOCK = threading.Lock()
 
 
 def serve(library: Library, question: str, filters: Filters | None = None) -> Answer | None:
     """The curated answer for ``question`` in this library's KB, or None (the answerer then answers)."""
-    path = library.kb_dir / DB_NAME
-    with _READERS_LOCK:
-        reader = _READERS.setdefault(path, _Reader(path))
-    corrections = reader.corrections()
+    database = getattr(library, "database", None)
+    if database:
+        corrections = _pg_corrections(database)
+    else:
+        path = library.kb_dir / DB_NAME
+        with _READERS_LOCK:
+            reader = _READERS.setdefault(path, _Reader(path))
+        corrections = reader.corrections()
     if not corrections:
         return None
     found = best_match(corrections, question)

@@ -18,6 +18,7 @@ from kb.models import TASK_ROW, Citation, Clause, Document, ParsedDocument, Task
 from kb.parse import distinct_doc_id, same_document, same_number_warning, with_doc_id
 from kb.readers import DEFAULT_MAX_BYTES
 from kb.sandbox import ParseLimits, Parser, too_many_clauses_message
+from kb.sidedb import DATABASE_ENV
 from kb.store import Store
 from kb.validity import clause_validity
 
@@ -74,10 +75,18 @@ class Library:
     """A KB folder: the SQLite store plus the retrieval index, and the clock validity is judged by."""
 
     def __init__(self, kb_dir: str | Path, *, today: Callable[[], date] = date.today,
-                 max_bytes: int = DEFAULT_MAX_BYTES, limits: ParseLimits | None = None) -> None:
+                 max_bytes: int = DEFAULT_MAX_BYTES, limits: ParseLimits | None = None,
+                 database: str | None = None) -> None:
         self.kb_dir = Path(kb_dir)
         self.kb_dir.mkdir(parents=True, exist_ok=True)
-        self.store = Store(self.kb_dir / "kb.sqlite")
+        # PostgreSQL (`database`, else $POLICYKB_DATABASE): the store lives there, shared by app servers
+        self.database = database if database is not None else os.environ.get(DATABASE_ENV) or None
+        if self.database:
+            from kb.pgstore import open_store
+
+            self.store = open_store(self.database)
+        else:
+            self.store = Store(self.kb_dir / "kb.sqlite")
         self.today = today
         self.max_bytes = max_bytes
         self.limits = limits or ParseLimits.from_env()  # each file is parsed in a limited worker process

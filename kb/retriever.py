@@ -71,7 +71,8 @@ class Retriever:
     def __init__(self, library: Library, model: str = DEFAULT_MODEL, database: str | None = None) -> None:
         self.library = library
         self.model = model
-        self.database = database if database is not None else os.environ.get(DATABASE_ENV) or None
+        self.database = (database if database is not None
+                         else getattr(library, "database", None) or os.environ.get(DATABASE_ENV) or None)
         self._index: SearchIndex | None = None
         self._index_generation = -1
         self._lock = threading.Lock()

@@ -1,5 +1,5 @@
 """`--database URL` / $POLICYKB_DATABASE on the command line: every command that opens a KB takes it, the
-search side then lives in PostgreSQL + pgvector, and a missing driver or an unreachable server is one
+store and the search side then live in PostgreSQL + pgvector, and a missing driver or an unreachable server is one
 Chinese line naming the URL without its password."""
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ def test_ingest_search_and_ask_on_postgresql(runner, fast_model, pg_dsn, tmp_pat
     assert json.loads(result.output.splitlines()[0])["clauses"] >= 3
     assert [s for _, s in PgBackend(dsn, name="use").versions()] == ["live"]
     assert not list((tmp_path / "kb").glob("index-use/v*"))  # no embedded version was built
+    assert not (tmp_path / "kb" / "kb.sqlite").exists()  # the store is there too (kb.pgstore)
 
     hits = json.loads(runner.invoke(main, ["search", "落户奖励多少", "--kb", kb, "--database", dsn, "--json"]).output)
     assert "50万元" in hits[0]["text"]

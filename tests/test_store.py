@@ -1,4 +1,6 @@
-"""The SQLite store: one transaction per document, one document per 文号, versioned schema."""
+"""The store: one transaction per document, one document per 文号, versioned schema. The contract tests
+run on SQLite and on PostgreSQL (kb.pgstore, a fresh database of the session's pgserver each); first use
+and damage are SQLite's own."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -22,8 +25,33 @@ def _lib(path) -> Library:
     return Library(path, today=lambda: date(2026, 11, 29))
 
 
-def test_txt_and_pdf_are_one_document(tmp_path, ganzhou_txt, ganzhou_pdf):
-    lib = _lib(tmp_path)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def make_lib(request):
+    """Library(path) on SQLite, or with its store in a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return _lib
+    psycopg = pytest.importorskip("psycopg")
+    dsn = request.getfixturevalue("pg_dsn")
+
+    def make(path) -> Library:
+        name = f"store_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return Library(path, today=lambda: date(2026, 11, 29), database=dsn.replace("/postgres?", f"/{name}?"))
+
+    return make
+
+
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.IntegrityError,)
+    return (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
+def test_txt_and_pdf_are_one_document(make_lib, tmp_path, ganzhou_txt, ganzhou_pdf):
+    lib = make_lib(tmp_path)
     first, second = lib.ingest([ganzhou_txt, ganzhou_pdf])
     assert first.ok and second.ok and second.replaced
     assert first.doc_id == second.doc_id
@@ -31,8 +59,8 @@ def test_txt_and_pdf_are_one_document(tmp_path, ganzhou_txt, ganzhou_pdf):
     assert lib.store.counts(first.doc_id) == (113, 46)
 
 
-def test_reingest_keeps_clause_ids(tmp_path, ganzhou_txt):
-    lib = _lib(tmp_path)
+def test_reingest_keeps_clause_ids(make_lib, tmp_path, ganzhou_txt):
+    lib = make_lib(tmp_path)
     lib.ingest([ganzhou_txt])
     ids = [c.clause_id for c in lib.store.clauses()]
     lib.ingest([ganzhou_txt])
@@ -40,22 +68,22 @@ def test_reingest_keeps_clause_ids(tmp_path, ganzhou_txt):
     assert "dd18ce0e47d#附件 17" in ids
 
 
-def test_failed_save_leaves_the_kb_as_it_was(tmp_path, ganzhou_txt, monkeypatch):
-    lib = _lib(tmp_path)
+def test_failed_save_leaves_the_kb_as_it_was(make_lib, tmp_path, ganzhou_txt, monkeypatch):
+    lib = make_lib(tmp_path)
     lib.ingest([ganzhou_txt])
     before = (lib.store.generation(), len(lib.store.clauses()), len(lib.store.task_rows()))
     parsed = parse_text(ganzhou_txt.read_text(encoding="utf-8"), str(ganzhou_txt), "txt")
     parsed.task_rows.append(parsed.task_rows[0])  # a duplicate primary key fails mid-transaction
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(_integrity_errors()):
         lib.store.save(parsed, "2026-11-29T00:00:00")
     after = (lib.store.generation(), len(lib.store.clauses()), len(lib.store.task_rows()))
     assert after == before
 
 
-def test_bad_file_among_good_ones(tmp_path, ganzhou_txt):
+def test_bad_file_among_good_ones(make_lib, tmp_path, ganzhou_txt):
     bad = tmp_path / "empty.txt"
     bad.write_bytes(b"")
-    lib = _lib(tmp_path / "kb")
+    lib = make_lib(tmp_path / "kb")
     reports = lib.ingest([bad, ganzhou_txt])
     assert [r.ok for r in reports] == [False, True]
     assert "empty.txt" in reports[0].error and "文件为空" in reports[0].error
@@ -78,25 +106,25 @@ def test_foreign_sqlite_file_is_refused(tmp_path):
         Store(tmp_path / "kb.sqlite")
 
 
-def test_remove_document(tmp_path, ganzhou_txt):
-    lib = _lib(tmp_path)
+def test_remove_document(make_lib, tmp_path, ganzhou_txt):
+    lib = make_lib(tmp_path)
     [report] = lib.ingest([ganzhou_txt])
     assert lib.remove(report.doc_id)
     assert lib.documents() == [] and lib.store.clauses() == [] and lib.store.unit_roles() == []
 
 
-def test_units_table(tmp_path, ganzhou_txt):
-    lib = _lib(tmp_path)
+def test_units_table(make_lib, tmp_path, ganzhou_txt):
+    lib = make_lib(tmp_path)
     lib.ingest([ganzhou_txt])
     units = lib.units()
     leads = [c.label for c in units["市行政审批局"]["lead"]]
     assert "附件 17" in leads and len(leads) == 6
 
 
-def test_readers_never_see_an_open_write(tmp_path, ganzhou_txt):
+def test_readers_never_see_an_open_write(make_lib, tmp_path, ganzhou_txt):
     import threading
 
-    lib = _lib(tmp_path)
+    lib = make_lib(tmp_path)
     seen: list[int] = []
     with lib.store.transaction() as cur:
         cur.execute(
