@@ -8,7 +8,9 @@ Documents: the HTML and PDF files of ../shared/corpus that have a dev record in 
 
 - HTML: ``ours`` (kb.readers.read_html); ``trafilatura`` (trafilatura.extract with tables, its metadata
   title put first, its "| a | b |" table rows turned into tab rows); ``readability`` (readability-lxml's
-  summary, its title put first, the summary rendered by our HTML renderer so tables stay rows).
+  summary, its title put first, the summary rendered by our HTML renderer so tables stay rows);
+  ``readability-unhidden`` (the same after dropping a ``<body style="visibility: hidden">``, which two
+  pages carry until their script shows them and which makes readability drop the whole body).
 - PDF: ``ours`` (kb.readers.read_pdf); ``pdfplumber-raw`` (page.extract_text() of every page, as a user gets
   it); ``pdfplumber`` (lines outside pdfplumber's tables, page numbers dropped, wrapped lines re-joined by a
   plain rule, every table row of find_tables() as a tab row with merged cells filled from the cell
@@ -145,13 +147,23 @@ def read_trafilatura(path: Path) -> str:
     return with_title((meta.title if meta else "") or "", markdown_rows_to_tabs(text))
 
 
-def read_readability(path: Path) -> str:
+_HIDDEN_BODY = re.compile(r"(<body\b[^>]*?)\sstyle\s*=\s*(['\"])[^'\">]*(?:visibility\s*:\s*hidden|display\s*:\s*none)[^'\">]*\2",
+                          re.IGNORECASE)
+
+
+def unhide_body(html: str) -> str:
+    """Drop a <body style="visibility: hidden"> (shown by the page's script; readability drops hidden nodes)."""
+    return _HIDDEN_BODY.sub(r"\1", html, count=1)
+
+
+def read_readability(path: Path, unhide: bool = False) -> str:
     from bs4 import BeautifulSoup
     from readability import Document
 
     from kb.readers.html import _clean_lines, _render
 
-    doc = Document(_html(path))
+    html = _html(path)
+    doc = Document(unhide_body(html) if unhide else html)
     soup = BeautifulSoup(doc.summary(html_partial=True), "lxml")
     lines = _clean_lines(_render(soup.body or soup))
     return with_title(doc.short_title() or "", "\n".join(lines))
@@ -291,6 +303,8 @@ def readers() -> list[Reader]:
         Reader("ours", "html", read_ours, note="kb.readers.html"),
         Reader("trafilatura", "html", read_trafilatura, _has("trafilatura"), "trafilatura.extract + metadata title"),
         Reader("readability", "html", read_readability, _has("readability"), "readability-lxml summary, our renderer"),
+        Reader("readability-unhidden", "html", lambda p: read_readability(p, unhide=True), _has("readability"),
+               "the same after removing <body style='visibility: hidden'>"),
         Reader("ours", "pdf", read_ours, note="kb.readers.pdf (pypdf)"),
         Reader("pdfplumber-raw", "pdf", read_pdfplumber_raw, _has("pdfplumber"), "page.extract_text()"),
         Reader("pdfplumber", "pdf", read_pdfplumber, _has("pdfplumber"), "text outside tables, joined; table rows"),

@@ -111,3 +111,11 @@ def test_library_readers_on_a_synthetic_page(tmp_path) -> None:
     text = read_trafilatura(page)
     assert snippet_recall(text, ["各区民政部门应当按照本办法组织实施第五项工作"])[0] == 1.0
     assert "版权所有" not in text
+
+
+def test_unhide_body_drops_only_a_hiding_style() -> None:
+    from eval.compare_readers import unhide_body
+
+    assert unhide_body("<html><body style='visibility: hidden'><p>正文</p>") == "<html><body><p>正文</p>"
+    assert unhide_body('<body class="x" style="display:none">') == '<body class="x">'
+    assert unhide_body('<body style="color: red">') == '<body style="color: red">'
