@@ -100,7 +100,7 @@ def embed_with_cache(
     """(vectors, embedding keys, how many were embedded): a passage whose key is in ``cached`` takes that
     vector, the rest are embedded in batches, ``progress(done, total)`` after each batch."""
     texts = [dense_text(p, getattr(emb, "max_chars", DEFAULT_MAX_CHARS)) for p in passages]
-    keys = [embedding_key(emb.name, t) for t in texts]
+    keys = [embedding_key(emb.name, t) for t in texts]  # as embedding_keys(passages, emb)
     vectors = np.zeros((len(passages), emb.dim), dtype=np.float32)
     todo: list[int] = []
     for i, key in enumerate(keys):
@@ -115,6 +115,48 @@ def embed_with_cache(
         if progress:
             progress(min(start + _EMBED_BATCH, len(todo)), len(todo))
     return vectors, keys, len(todo)
+
+
+def embedding_keys(passages: Sequence[Passage], emb: Embedder) -> list[str]:
+    """The embedding-cache key of each passage (model and the text it is embedded as)."""
+    return [embedding_key(emb.name, dense_text(p, getattr(emb, "max_chars", DEFAULT_MAX_CHARS))) for p in passages]
+
+
+# ---------------------------------------------------------------------- shared by every backend's versions
+
+
+def lexical_index(passages: Sequence[Passage], user_terms: Iterable[str]) -> tuple[list[str], Tokenizer, BM25Index]:
+    """(clause ids, tokenizer, BM25) of a new version; a clause id twice is a ValueError."""
+    ids = [p.clause_id for p in passages]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
+        raise ValueError(f"duplicate clause ids: {dupes}")
+    tokenizer = Tokenizer(user_terms)
+    return ids, tokenizer, BM25Index.build([tokenizer(bm25_text(p)) for p in passages])
+
+
+def new_manifest(emb: Embedder, tokenizer: Tokenizer, kb_version: str, fusion: FusionParams, *, clause_count: int,
+                 approximate: bool, embedded_new: int) -> Manifest:
+    """The manifest of a new version (what :func:`check_version` compares when it is opened)."""
+    return Manifest(model=emb.name, dim=int(emb.dim), dictionary_hash=tokenizer.dictionary_hash,
+                    clause_count=clause_count, kb_version=kb_version, fusion=asdict(fusion),
+                    dense_index="hnsw" if approximate else "flat", embedded_new=embedded_new)
+
+
+def check_version(manifest: Manifest, emb: Embedder, kb_version: str, dictionary_hash: str,
+                  clause_count: int | None, where: str) -> None:
+    """StaleIndexError unless ``manifest`` is of this format, model, dictionary, KB version (and size)."""
+    expected: dict[str, object] = {"format_version": FORMAT_VERSION, "model": emb.name, "dim": int(emb.dim),
+                                   "dictionary_hash": dictionary_hash, "kb_version": kb_version}
+    if clause_count is not None:
+        expected["clause_count"] = clause_count
+    check_manifest(manifest, expected, where)
+
+
+def fusion_of(manifest: Manifest, fusion: FusionParams | None = None) -> FusionParams:
+    """``fusion``, else the parameters the version was built with (fields this code knows)."""
+    known = FusionParams.__dataclass_fields__
+    return fusion or FusionParams(**{k: v for k, v in manifest.fusion.items() if k in known})
 
 
 class HybridIndex:
@@ -139,8 +181,7 @@ class HybridIndex:
         self.embedder = embedder
         self.manifest = manifest
         self.path = path
-        known = FusionParams.__dataclass_fields__
-        self.fusion = fusion or FusionParams(**{k: v for k, v in manifest.fusion.items() if k in known})
+        self.fusion = fusion_of(manifest, fusion)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -171,12 +212,7 @@ class HybridIndex:
         """
         emb = get_embedder(embedder) if isinstance(embedder, str) else embedder
         fusion = fusion or FusionParams()
-        ids = [p.clause_id for p in passages]
-        if len(set(ids)) != len(ids):
-            dupes = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise ValueError(f"duplicate clause ids: {dupes}")
-        tokenizer = Tokenizer(user_terms)
-        bm25 = BM25Index.build([tokenizer(bm25_text(p)) for p in passages])
+        ids, tokenizer, bm25 = lexical_index(passages, user_terms)
 
         cached = _load_embedding_cache(folder if reuse is True else reuse, emb) if reuse else {}
         if vectors:
@@ -184,16 +220,8 @@ class HybridIndex:
         vectors, keys, embedded_new = embed_with_cache(passages, emb, cached, progress)
         dense = DenseIndex.build(vectors, hnsw_threshold=hnsw_threshold)
 
-        manifest = Manifest(
-            model=emb.name,
-            dim=int(emb.dim),
-            dictionary_hash=tokenizer.dictionary_hash,
-            clause_count=len(passages),
-            kb_version=kb_version,
-            fusion=asdict(fusion),
-            dense_index="hnsw" if dense.is_approximate else "flat",
-            embedded_new=embedded_new,
-        )
+        manifest = new_manifest(emb, tokenizer, kb_version, fusion, clause_count=len(passages),
+                                approximate=dense.is_approximate, embedded_new=embedded_new)
 
         def write(tmp: Path) -> None:
             _write_json(tmp / "ids.json", ids)
@@ -242,16 +270,7 @@ class HybridIndex:
             raise IndexMissingError(f"no index in {folder}")
         manifest = read_manifest(version)
         emb = get_embedder(embedder_name) if isinstance(embedder_name, str) else embedder_name
-        expected = {
-            "format_version": FORMAT_VERSION,
-            "model": emb.name,
-            "dim": int(emb.dim),
-            "dictionary_hash": dictionary_hash,
-            "kb_version": kb_version,
-        }
-        if clause_count is not None:
-            expected["clause_count"] = clause_count
-        check_manifest(manifest, expected, version.name)
+        check_version(manifest, emb, kb_version, dictionary_hash, clause_count, version.name)
         try:
             ids = json.loads((version / "ids.json").read_text(encoding="utf-8"))
             terms = json.loads((version / "user_terms.json").read_text(encoding="utf-8"))

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,25 +40,24 @@ from indexing.bm25 import BM25Index
 from indexing.dense import HNSW_EF_CONSTRUCTION, HNSW_EF_SEARCH, HNSW_M, HNSW_THRESHOLD
 from indexing.embedders import Embedder
 from indexing.hybrid import (
-    DEFAULT_MAX_CHARS,
     FusionParams,
     Hit,
     Mode,
     Passage,
     _load_embedding_cache,
-    bm25_text,
-    dense_text,
+    check_version,
     embed_with_cache,
-    embedding_key,
+    embedding_keys,
     fuse,
+    fusion_of,
+    lexical_index,
+    new_manifest,
 )
 from indexing.store import (
-    FORMAT_VERSION,
     KEEP_OLD_VERSIONS,
     IndexMissingError,
     Manifest,
     StaleIndexError,
-    check_manifest,
 )
 from indexing.tokenizer import Tokenizer
 
@@ -160,30 +159,16 @@ class PgBackend:
         computed elsewhere (bulk ingest's workers).
         """
         fusion = fusion or FusionParams()
-        ids = [p.clause_id for p in passages]
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"duplicate clause ids: {sorted({i for i in ids if ids.count(i) > 1})[:5]}")
-        tokenizer = Tokenizer(user_terms)
-        bm25 = BM25Index.build([tokenizer(bm25_text(p)) for p in passages])
-        keys = [embedding_key(embedder.name, dense_text(p, getattr(embedder, "max_chars", DEFAULT_MAX_CHARS)))
-                for p in passages]
-        cached = self.cached_vectors(keys, embedder) if reuse else {}
+        _, tokenizer, bm25 = lexical_index(passages, user_terms)
+        cached = self.cached_vectors(embedding_keys(passages, embedder), embedder) if reuse else {}
         if reuse and reuse is not True:
             cached = _load_embedding_cache(reuse, embedder) | cached
         if vectors:
             cached = cached | dict(vectors)
         vectors, keys, embedded_new = embed_with_cache(passages, embedder, cached, self.progress)
         approximate = len(passages) > self.hnsw_threshold
-        manifest = Manifest(
-            model=embedder.name,
-            dim=int(embedder.dim),
-            dictionary_hash=tokenizer.dictionary_hash,
-            clause_count=len(passages),
-            kb_version=kb_version,
-            fusion=asdict(fusion),
-            dense_index="hnsw" if approximate else "flat",
-            embedded_new=embedded_new,
-        )
+        manifest = new_manifest(embedder, tokenizer, kb_version, fusion, clause_count=len(passages),
+                                approximate=approximate, embedded_new=embedded_new)
         conn = self._connect()
         try:
             row = conn.execute(
@@ -340,16 +325,7 @@ class PgBackend:
                 raise IndexMissingError(f"no live index {self.name!r} in schema {self.schema}")
             vid, manifest, terms = int(row[0]), Manifest.from_dict(row[1]), list(row[2])
             where = f"{self.schema}.{self.name} v{vid}"
-            expected: dict[str, Any] = {
-                "format_version": FORMAT_VERSION,
-                "model": embedder.name,
-                "dim": int(embedder.dim),
-                "dictionary_hash": dictionary_hash,
-                "kb_version": kb_version,
-            }
-            if clause_count is not None:
-                expected["clause_count"] = clause_count
-            check_manifest(manifest, expected, where)
+            check_version(manifest, embedder, kb_version, dictionary_hash, clause_count, where)
             try:
                 count = conn.execute(sql.SQL("SELECT count(*), max(vector_dims(embedding)) FROM {}")
                                      .format(self._t("passages", vid))).fetchone()
@@ -429,8 +405,7 @@ class PgIndex:
         self.manifest = manifest
         self.tokenizer = tokenizer
         self.embedder = embedder
-        known = FusionParams.__dataclass_fields__
-        self.fusion = fusion or FusionParams(**{k: v for k, v in manifest.fusion.items() if k in known})
+        self.fusion = fusion_of(manifest, fusion)
         self.approximate = manifest.dense_index == "hnsw"
         self._local = threading.local()
         self._p = backend._t("passages", version_id)
