@@ -101,3 +101,19 @@ def test_ingest_search_and_ask_on_postgresql(runner, fast_model, pg_dsn, tmp_pat
     assert answer.exit_code == 0, answer.output
     assert "50万元" in json.loads(answer.output)["citations"][0]["text"]
     assert [s for _, s in PgBackend(dsn, name="use").versions()] == ["live"]  # opened, not rebuilt
+
+
+def test_users_made_on_one_server_sign_in_on_another(runner, pg_dsn, tmp_path):
+    """`policykb user add --database` writes the user to PostgreSQL: another KB folder on the same database
+    lists it, and neither folder gets a KB file."""
+    import psycopg
+
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE cli_users")
+    dsn = pg_dsn.replace("/postgres?", "/cli_users?")
+    added = runner.invoke(main, ["user", "add", "管理员甲", "--role", "admin", "--password-stdin", "--kb",
+                                 str(tmp_path / "one"), "--database", dsn], input="long-password-1\n")
+    assert added.exit_code == 0, added.output
+    listed = runner.invoke(main, ["user", "list", "--json", "--kb", str(tmp_path / "two")], env={DATABASE_ENV: dsn})
+    assert [u["name"] for u in json.loads(listed.output)] == ["管理员甲"]
+    assert not list(tmp_path.rglob("kb.sqlite*"))
