@@ -30,11 +30,13 @@ def use_database(database: str | None) -> str | None:
     """The PostgreSQL URL this run uses (``--database``, else $POLICYKB_DATABASE), checked now: psycopg is
     installed and the server answers. It becomes the process's setting, so that every part opened later
     (the UI's retrievers included) sees the same one. None: the embedded default."""
-    from indexing.backend import DATABASE_ENV, redact_url
+    from kb.sidedb import DATABASE_ENV
 
     url = database or os.environ.get(DATABASE_ENV) or None
     if not url:
         return None
+    from indexing.backend import redact_url
+
     shown = redact_url(url)
     if not url.startswith(("postgresql://", "postgres://")):
         raise click.ClickException(f"不支持的数据库地址：{shown}（应以 postgresql:// 开头）")
@@ -98,7 +100,7 @@ def _answerer(library: Library, model: str | None = None):
 
 
 def _database() -> str | None:
-    from indexing.backend import DATABASE_ENV
+    from kb.sidedb import DATABASE_ENV
 
     return os.environ.get(DATABASE_ENV) or None
 
