@@ -132,6 +132,22 @@ class Retriever:
             self._index, self._index_generation = index, generation
             return index
 
+    def keep_index(self, since: int, changed: set[str] | frozenset[str]) -> bool:
+        """After a header correction (kb.store.CORRECTABLE fields) that moved the store from generation
+        `since`: keep serving the live index for the new generation when no corrected field is in it
+        (a passage carries its document's title only; 文号, issuer and dates are read from the store at
+        answer time), so a 文号 fix costs no rebuild. Embedded backend only (a shared database index is
+        rebuilt as before). The folder keeps its old stamp: the next start rebuilds it from the cached
+        vectors. False when the caller must rebuild."""
+        if self.database or "title" in changed:
+            return False
+        with self._lock:
+            # the correction is the only change since the live index (one store write bumps it by one)
+            if self._index is None or self._index_generation != since or self.library.generation != since + 1:
+                return False
+            self._index_generation = self.library.generation
+            return True
+
     def _where(self, filters: Filters | None) -> dict:
         """On a database backend the filters travel as SQL conditions, not as a set of clause ids."""
         if not (self.database and filters):

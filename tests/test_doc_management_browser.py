@@ -35,15 +35,35 @@ def _sign_in(browser, url: str, name: str):
     return context, page
 
 
+def _outcome(page, container: str) -> str:
+    """The number of the outcome `container` shows now (ui.render.numbered), "" before any."""
+    return page.evaluate("sel => document.querySelector(sel + ' [data-outcome]')?.dataset.outcome ?? ''", container)
+
+
+def _next_outcome(page, container: str, before: str) -> str:
+    """Wait for an outcome other than `before`: the event's own output has arrived (until then the card
+    still shows the previous answer under a "processing" tracker), and return its text."""
+    page.wait_for_function("([sel, b]) => { const e = document.querySelector(sel + ' [data-outcome]');"
+                           " return e !== null && e.dataset.outcome !== b; }", arg=[container, before])
+    return page.locator(f"{container} [data-outcome]").first.inner_text()
+
+
 def _ask(page, question: str) -> str:
     page.get_by_role("tab", name="问答").click()
     page.fill("#pk-question textarea", question)
-    before = page.locator("#pk-answer-card").inner_text()
+    before = _outcome(page, "#pk-answer-card")
     page.click("#pk-ask")
-    page.wait_for_function("([b]) => { const t = document.querySelector('#pk-answer-card').innerText;"
-                           " return t !== b && !t.includes('请输入问题'); }", arg=[before])
-    page.locator("#pk-answer-card .pk-answer").wait_for()
-    return page.locator("#pk-answer-card").inner_text()
+    return _next_outcome(page, "#pk-answer-card", before)
+
+
+def _act(page, button: str, expected: str) -> str:
+    """Click a document action and wait for its own message (not a previous one still on screen); a
+    refusal or "没有改动" fails at once with the message shown, not after a long wait for other text."""
+    before = _outcome(page, "#pk-doc-msg")
+    page.click(button)
+    message = _next_outcome(page, "#pk-doc-msg", before)
+    assert expected in message, message
+    return message
 
 
 def _pick(page, title: str) -> None:
@@ -80,18 +100,17 @@ def test_admin_manages_documents_and_exports(browser, server, tmp_path: Path):
         page.wait_for_function("document.querySelector('#pk-fix-number textarea, #pk-fix-number input').value"
                                " === '测试〔2025〕7号'")
         page.locator("#pk-fix-number textarea, #pk-fix-number input").first.fill("测试〔2025〕8号")
-        page.click("#pk-doc-save")
-        page.locator("#pk-doc-msg", has_text="已更正").wait_for()
-        page.locator(".pk-doc-table td", has_text="测试〔2025〕8号（已更正）").wait_for()
+        _act(page, "#pk-doc-save", "已更正")
+        page.locator(".pk-doc-table td", has_text="测试〔2025〕8号（已更正）").wait_for()  # the lasting state
+        assert "测试〔2025〕8号" in _ask(page, PARK_Q)  # served at once: the index holds no 文号, nothing rebuilt
+        page.get_by_role("tab", name="文件管理").click()
 
-        page.click("#pk-doc-disable")
-        page.locator("#pk-doc-msg", has_text="已停用").wait_for()
+        _act(page, "#pk-doc-disable", "已停用")
         page.locator(".pk-doc-table tr.pk-doc-off", has_text="蓝鲸测试园区").wait_for()
         page.screenshot(path=str(SCREENSHOTS / "documents.png"), full_page=True)
         assert "测试〔2025〕8号" not in _ask(page, PARK_Q)  # its clauses left the answers
         page.get_by_role("tab", name="文件管理").click()
-        page.click("#pk-doc-enable")
-        page.locator("#pk-doc-msg", has_text="已启用").wait_for()
+        _act(page, "#pk-doc-enable", "已启用")
         served = _ask(page, PARK_Q)
         assert "市测试局" in served and "测试〔2025〕8号" in served  # back, with the corrected 文号
 
@@ -118,8 +137,7 @@ def test_admin_manages_documents_and_exports(browser, server, tmp_path: Path):
         page.get_by_role("tab", name="文件管理").click()
         _pick(page, "蓝鲸测试园区")
         page.once("dialog", lambda dialog: dialog.accept())
-        page.click("#pk-doc-delete")
-        page.locator("#pk-doc-msg", has_text="已删除").wait_for()
+        _act(page, "#pk-doc-delete", "已删除")
         assert page.locator(".pk-doc-table tr", has_text="蓝鲸测试园区").count() == 0
     finally:
         context.close()

@@ -4,7 +4,8 @@ Over `UIService` (its upload path, its write lock, its audit log) and the Librar
 every document with its status, counts, upload time and uploader; disable and enable; header
 corrections (kept across re-ingest); re-parse from the stored copy; removal; each upload batch's
 report kept in the KB file (kb/uploadlog.py). Every change is audited and re-indexes with a progress
-callback that moves as the index is built.
+callback that moves as the index is built; a correction of fields the index does not hold (文号, issuer,
+dates) keeps the live index (Retriever.keep_index).
 """
 
 from __future__ import annotations
@@ -153,6 +154,7 @@ class DocAdmin:
         if start and end and start > end:
             raise DocAdminError("有效期起不能晚于有效期止")
         with self.service._write_lock:
+            before = self.library.generation
             try:
                 changes = self.library.correct(doc_id, cleaned, actor)
             except KeyError as exc:
@@ -163,7 +165,10 @@ class DocAdmin:
                 if withdrawn:
                     detail = "；".join(filter(None, [detail, "撤销更正：" + "、".join(withdrawn)]))
                 self._audit(actor, "correction", row.document, detail)
-                self._reindex(progress)
+                if self.service.answerer.retriever.keep_index(before, set(cleaned)):
+                    (progress or _quiet)(1.0, "完成（检索索引不含所更正的字段，无需重建）")
+                else:  # a new title is in every passage of the document: those are embedded again
+                    self._reindex(progress)
         return changes
 
     def reparse(self, doc_id: str, actor: str, progress: Progress | None = None) -> dict:

@@ -8,6 +8,7 @@ markup, so a document containing `<script>` shows it as text.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -247,6 +248,16 @@ def answer_card(
 
 def message_card(text: str, kind: str = "info") -> str:
     return f'<div class="pk-message {esc(kind)}">{esc(text)}</div>'
+
+
+_OUTCOMES = itertools.count(1)
+
+
+def numbered(content: str) -> str:
+    """An event's outcome (an answer, an action's message) under a number no earlier outcome had: the
+    page (and a browser test) tells a new outcome from the previous one still on screen, even when the
+    text is the same or a tab switch re-renders the old one."""
+    return f'<div class="pk-outcome" data-outcome="{next(_OUTCOMES)}">{content}</div>'
 
 
 # -- search ------------------------------------------------------------------------------------------

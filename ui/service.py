@@ -161,12 +161,12 @@ class UIService:
         try:
             answer = self.ask(question)
         except PolicyKBError as exc:
-            return render.message_card(str(exc), "warn")
+            return render.numbered(render.message_card(str(exc), "warn"))
         except Exception:  # the page shows a Chinese message, the log keeps the trace
             log.exception("answering failed: %r", question)
-            return render.message_card(INTERNAL_ERROR, "error")
+            return render.numbered(render.message_card(INTERNAL_ERROR, "error"))
         ms = (time.perf_counter() - start) * 1000
-        return render.answer_card(answer, self.neighbours, self.row_task, latency_ms=ms)
+        return render.numbered(render.answer_card(answer, self.neighbours, self.row_task, latency_ms=ms))
 
     def search_html(self, query: str, doc_id: str | None = None, chapter: str | None = None,
                     unit: str | None = None, in_force_only: bool = False, k: int = 10,

@@ -124,7 +124,7 @@ class DocsPanel:
 
         def after(message: str, kind: str, current_browse, keep=None) -> list:
             ids = [v for _, v in doc_choices(service)]
-            return [render.message_card(message, kind), gr.update(choices=doc_choices(service),
+            return [render.numbered(render.message_card(message, kind)), gr.update(choices=doc_choices(service),
                                                                   value=keep if keep in ids else None),
                     batches_html(service), *refresh(current_browse)]
 
