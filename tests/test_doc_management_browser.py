@@ -97,7 +97,8 @@ def test_admin_manages_documents_and_exports(browser, server, tmp_path: Path):
 
         _pick(page, "蓝鲸测试园区")
         page.locator("#pk-doc-fix").get_by_text("更正文件信息").click()
-        page.wait_for_function("document.querySelector('#pk-fix-number textarea, #pk-fix-number input').value"
+        # the accordion mounts its fields when opened: wait for the field, then for the picked document's 文号
+        page.wait_for_function("document.querySelector('#pk-fix-number textarea, #pk-fix-number input')?.value"
                                " === '测试〔2025〕7号'")
         page.locator("#pk-fix-number textarea, #pk-fix-number input").first.fill("测试〔2025〕8号")
         _act(page, "#pk-doc-save", "已更正")
