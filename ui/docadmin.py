@@ -214,14 +214,7 @@ class DocAdmin:
     def _reindex(self, progress: Progress | None, start: float = 0.1) -> None:
         """Rebuild the index (caller holds the write lock); progress moves with the embedding batches."""
         say = progress or _quiet
-        say(start, "正在重建检索索引")
-
-        def step(done: int, total: int) -> None:
-            if total:
-                say(start + (0.98 - start) * done / total, f"正在重建检索索引（{done}/{total}）")
-
-        if not self.library.is_empty():
-            self.service.answerer.retriever.index(progress=step)
+        self.service.reindex(say, start)
         say(1.0, "完成")
 
 

@@ -48,6 +48,7 @@ CONVERT_ADVICE = {
     ".xlsx": "表格文件不能直接导入：请把政策正文另存为 .docx 或 PDF",
 }
 MAX_UPLOAD_FILES = 20
+READ_SHARE = 0.4  # of an upload's progress bar: reading the files; the rest moves with the re-index
 INTERNAL_ERROR = "处理时出错，请稍后重试；如果问题持续，请联系管理员查看服务日志。"
 
 
@@ -341,14 +342,13 @@ class UIService:
         say = progress or (lambda _f, _d: None)
         if len(files) > MAX_UPLOAD_FILES:
             return [{"name": "（多个文件）", "ok": False, "error": f"一次最多上传 {MAX_UPLOAD_FILES} 个文件"}]
-        steps = len(files) + 2
         slots: list[dict | tuple[ParsedDocument, str, Path]] = []
         pending: list[Path] = []
         try:
             with Parser(self.library.limits) as parser:
                 for i, (src, original) in enumerate(files):
                     name = display_name(original or Path(src).name)
-                    say(i / steps, f"正在读取 {name}（{i + 1}/{len(files)}）")
+                    say(READ_SHARE * i / len(files), f"正在读取 {name}（{i + 1}/{len(files)}）")
                     try:
                         dest, name = self.store_upload(src, original)
                     except PolicyKBError as exc:
@@ -364,7 +364,7 @@ class UIService:
                         slots.append(self._report(parsed, name, dest))
                     else:
                         slots.append((parsed, name, dest))
-            say(len(files) / steps, "正在保存并重建检索索引")
+            say(READ_SHARE, "正在保存并重建检索索引")
             with self._write_lock:
                 reports = []
                 for slot in slots:
@@ -383,12 +383,24 @@ class UIService:
                     pending = []
                 if any(r["ok"] for r in reports):
                     self._sweep_uploads()
-                    self.answerer.retriever.index()
+                    self.reindex(say, READ_SHARE + 0.05)
         finally:
             with self._pending_lock:
                 self._pending.difference_update(pending)
         say(1.0, "完成")
         return reports
+
+    def reindex(self, progress: Callable[[float, str], None], start: float) -> None:
+        """Bring the index up to the store (the caller holds the write lock); `progress` moves from
+        `start` to 0.98 with the embedding batches of the passages not embedded before."""
+        progress(start, "正在重建检索索引")
+
+        def step(done: int, total: int) -> None:
+            if total:
+                progress(start + (0.98 - start) * done / total, f"正在重建检索索引（已嵌入 {done}/{total} 段）")
+
+        if not self.library.is_empty():
+            self.answerer.retriever.index(progress=step)
 
     def _report(self, result: IngestReport, name: str, dest: Path) -> dict:
         data = result.to_dict()
