@@ -22,7 +22,7 @@ from kb.apikeys import ApiKeys  # noqa: E402
 from kb.audit import AuditLog  # noqa: E402
 from kb.errors import PolicyKBError  # noqa: E402
 from kb.library import Library  # noqa: E402
-from ui import render, tab_chat, tab_docs, tab_export, tab_feedback  # noqa: E402
+from ui import render, tab_apikeys, tab_chat, tab_docs, tab_export, tab_feedback  # noqa: E402
 from ui.api import install_error_handlers, make_router  # noqa: E402
 from ui.assets import CSS, FONT_STACK, HEAD, MONO_STACK  # noqa: E402
 from ui.auth import (  # noqa: E402
@@ -164,6 +164,7 @@ def build_blocks(service: UIService) -> gr.Blocks:
                     u_remove = gr.Button("删除用户", variant="stop", scale=1, elem_id="pk-user-remove")
                 u_msg = gr.HTML("", elem_id="pk-user-msg", js_on_load=None)
                 users_out = gr.HTML("", elem_id="pk-users", js_on_load=None)
+                tab_apikeys.build(demo, service, _viewer, _admin_refusal)  # 接口密钥 (ui/tab_apikeys.py)
                 audit_refresh = gr.Button("刷新审计日志", size="sm", elem_id="pk-audit-refresh")
                 audit_out = gr.HTML("", elem_id="pk-audit", js_on_load=None)
 
