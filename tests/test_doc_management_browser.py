@@ -87,6 +87,8 @@ def test_admin_manages_documents_and_exports(browser, server, tmp_path: Path):
     context, page = _sign_in(browser, server.url, ADMIN)
     try:
         page.get_by_role("tab", name="文件管理").click()
+        # the panel's load event has run: it cannot reset the file pick or the batch list later on
+        page.locator("#pk-batches", has_text="还没有上传记录").wait_for()
         page.locator("#pk-upload input[type=file]").set_input_files([str(park), str(old)])
         page.locator("#pk-upload-report .pk-report.ok", has_text="蓝鲸园区通知.txt").wait_for()
         refused = page.locator("#pk-upload-report .pk-report.error").inner_text()
