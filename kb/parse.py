@@ -33,10 +33,11 @@ SAME_TITLE_OVERLAP = 0.5
 
 
 def same_document(a: Document, b: Document) -> bool:
-    """Whether two parsed files are one document: the same key, and titles that agree when both have one
-    (a 文号 misread from a page's footer must not make one document replace another)."""
-    if document_key(a.number, a.title) != document_key(b.number, b.title):
-        return False
+    """Whether two files of one document id are one document: the same bytes, or titles that agree when
+    both have one (a 文号 misread from a page's footer must not make one document replace another). The
+    key itself is not compared again: a stored document carries its corrected 文号."""
+    if a.sha256 and a.sha256 == b.sha256:
+        return True
     ga, gb = _bigrams(a.title), _bigrams(b.title)
     if not ga or not gb:
         return True
