@@ -392,6 +392,10 @@ def _hash_file(h: hashlib._Hash, path: Path, label: str) -> None:
     h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
+#: Lexicon files only the answerer reads (kb/qa): refitting the answer model must not rebuild the KB.
+ANSWER_ONLY_DATA = frozenset({"answer_model.json", "answer_types.tsv", "boilerplate.txt"})
+
+
 def kb_fingerprint(files: Sequence[Path]) -> str:
     """Hash of the corpus files (name + content), the ingest/index source code and its data files."""
     h = hashlib.sha256()
@@ -404,7 +408,7 @@ def kb_fingerprint(files: Sequence[Path]) -> str:
     data_dirs = {src.parent / "data" for src in sources} | {src.parent for src in sources if src.parent.name == "lexicon"}
     for folder in sorted(data_dirs):
         for data in sorted(folder.glob("*")):
-            if data.is_file() and data.suffix != ".py":
+            if data.is_file() and data.suffix != ".py" and data.name not in ANSWER_ONLY_DATA:
                 _hash_file(h, data, str(data.relative_to(REPO)))
     return h.hexdigest()
 

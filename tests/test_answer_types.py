@@ -79,7 +79,37 @@ def test_numbered_child_clauses_are_the_items_of_their_parent() -> None:
     parent = _clause("（二）支持对象。符合下列条件之一的：", "二", "支持对象")
     kids = [_clause("1.年满60周岁的本市户籍老人；", "二1"), _clause("2.经评估为失能的老人。", "二2")]
     draft = compose(A.LIST, [_cand(parent, "符合下列条件之一的：", lead_in=True)], lambda c: kids if c is parent else [])
-    assert "（1）年满60周岁的本市户籍老人；（2）经评估为失能的老人" in draft.answer
+    # each item is a clause of its own and is cited as such, after the lead-in's clause
+    assert "（1）年满60周岁的本市户籍老人[2]；（2）经评估为失能的老人[3]" in draft.answer
+    assert draft.cited == [parent, *kids]
+
+
+def test_an_item_clause_answers_with_its_parents_whole_list() -> None:
+    parent = _clause("第十九条申报者分别按下列程序办理：", "第十九条", "")
+    kids = [_clause("（一）市级单位作者向所在学会申报；", "第十九条（一）"),
+            _clause("（二）县级作者向所在县社科联申报；", "第十九条（二）"),
+            _clause("（三）其他申报者直接向评奖办公室申报。", "第十九条（三）")]
+    for kid in kids:
+        kid.parent_id = parent.clause_id
+    best = _cand(kids[1], kids[1].text)
+    draft = compose(A.PROCEDURE, [best], lambda c: kids if c is parent else [],
+                    lambda c: parent if c.parent_id == parent.clause_id else None)
+    head = draft.answer.partition("。")[0]
+    assert head.startswith("申报者分别按下列程序办理[1]：（1）市级单位作者")
+    assert "（3）其他申报者直接向评奖办公室申报" in head
+
+
+def test_an_item_under_a_bare_heading_answers_alone() -> None:
+    # "三、产业发展政策" groups its parts; a question on one part is not asking for all of them
+    parent = _clause("三、产业发展政策", "三", "产业发展政策")
+    kids = [_clause("（一）支持集聚发展。每年遴选5家市级数字经济集聚区，给予一次性补助50万元。", "三（一）"),
+            _clause("（二）支持做优做强。对首次进入规模以上的企业给予奖励。", "三（二）")]
+    for kid in kids:
+        kid.parent_id = parent.clause_id
+    draft = compose(A.CONDITIONS, [_cand(kids[0], kids[0].text)], lambda c: kids if c is parent else [],
+                    lambda c: parent if c.parent_id == parent.clause_id else None)
+    assert draft.cited[0] is kids[0]
+    assert "支持做优做强" not in draft.answer
 
 
 def test_yes_no_leads_with_the_verdict() -> None:
@@ -87,3 +117,12 @@ def test_yes_no_leads_with_the_verdict() -> None:
     assert compose(A.YESNO, [_cand(c, c.text)], lambda _c: []).answer.startswith("不可以：已享受同类补贴的")
     c2 = _clause("企业年营业收入须达到500万元以上。")
     assert compose(A.YESNO, [_cand(c2, c2.text)], lambda _c: []).answer.startswith("需满足条件：")
+
+
+def test_which_ones_asks_for_names_and_a_quantity_answers_a_quantity() -> None:
+    assert A.answer_type("七大产业都是哪几个") == A.LIST
+    assert A.answer_type("哪几个部门负责") == A.UNIT
+    # a how-much question is answered by any stated quantity: a share, an amount, a count
+    assert A.states_quantity("按实际到位资金的50%给予资助")
+    assert not A.states_quantity("按规定程序申报")
+    assert A.states_value(A.DATE, "原则上每两年评选一次")

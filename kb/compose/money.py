@@ -24,7 +24,7 @@ from kb.compose.common import (
     sentences,
     short,
 )
-from kb.figures import SCALE, format_yuan, money_in_question
+from kb.figures import SCALE, cn_number, format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
 _TOP_UP_Q = re.compile(r"还能补|还能再补|补差|差额|差多少|再补多少|又评上|升级后")
@@ -97,7 +97,7 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
         else:
             t = ladder[0]
             parts.append(f"{who}最低档为{t.condition}（奖励{t.reward}），所述金额尚未达到")
-    return _Rule(top + 1.0, "按该条款，" + "；".join(parts) + "。[1]", [])
+    return _Rule(top, "按该条款，" + "；".join(parts) + "。[1]", [])
 
 
 def _yuan_of(reward: str) -> float | None:
@@ -130,10 +130,10 @@ def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
         if all(v is not None for v in values):
             diff = format_yuan(abs(values[0] - values[1]))
             subject = short(named[0].group, 60).rstrip("的，")
-            return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group) + 2.5,
+            return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group),
                          f"按该条款，{subject}：{steps}，两者相差{diff}。[1]", [diff])
     subject = short(named[0].group, 60).rstrip("的，")
-    return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group) + 2.0, f"按该条款，{subject}：{steps}。[1]", [])
+    return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group), f"按该条款，{subject}：{steps}。[1]", [])
 
 
 
@@ -180,7 +180,7 @@ def _rates(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
                 text += f"，未超过最高{cap_words}的上限，可获{comp_text}。[1]"
         else:
             text += "。[1]"
-        score = ctx.stats.sentence_score(ctx.grams, sentence) + 0.5
+        score = ctx.stats.sentence_score(ctx.grams, sentence)
         if best is None or score > best.score:
             best = _Rule(score, text, derived)
     return best
@@ -205,7 +205,7 @@ def _thresholds(ctx: Context, clause: Clause) -> _Rule | None:
     if len(bands) < 2 or not inside:
         return None
     low, _high, sentence = max(inside, key=lambda b: b[0])
-    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence) + 1.0, f"{clean(sentence)}[1]", [])
+    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence), f"{clean(sentence)}[1]", [])
 
 
 def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
@@ -221,7 +221,7 @@ def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
         qty_text = q.group(0).replace(" ", "")
         total_text = f"{total:.2f}".rstrip("0").rstrip(".") + "元"
         text = f"按{m.group(0)}计算，{qty_text}×{m.group(0)}={total_text}。[1]"
-        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)) + 1.0, text, [qty_text, total_text])
+        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)), text, [qty_text, total_text])
     return None
 
 
@@ -250,8 +250,63 @@ def _per_head(ctx: Context, clause: Clause) -> _Rule | None:
                 text += f"，超过最高{cap_text}的上限，按{cap_text}计"
             else:
                 text += f"，未超过最高{cap_text}"
-        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)) + 1.0, text + "。[1]", derived)
+        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)), text + "。[1]", derived)
     return None
+
+
+# "每个项目平均20万元", "每人每次1.5元", "每人4000—6000元", "奖励20万元/个": an amount per counted thing
+_PER_UNIT = re.compile(
+    r"每(?P<u1>个|人次|人|名|户|家|件|项|枚|套|台|次|张|所)[^，。；\d]{0,12}?(?P<n1>\d+(?:\.\d+)?)(?:\s*[—\-~至到]\s*(?P<hi1>\d+(?:\.\d+)?))?\s*(?P<s1>万|千)?元"
+    r"|(?P<n2>\d+(?:\.\d+)?)\s*(?P<s2>万|千)?元\s*/\s*(?P<u2>个|人次|人|名|户|家|件|项|枚|套|台|次|张|所)")
+_COUNT_Q = r"(\d+|[一两二三四五六七八九十]+)\s*(?:个|名|位)?\s*{unit}"
+
+
+def _count_in(question: str, unit: str) -> tuple[float, str] | None:
+    """The count of `unit` the question gives ("3个项目" for 个, "2000人次" for 人次, "10个徒弟" for 人)."""
+    kinds = {"人": r"(?:人|名|位|徒弟|员工|职工|学员|同事)(?!次)", "个": r"(?:个|项目|家)", "人次": r"人次"}
+    m = re.search(_COUNT_Q.format(unit=kinds.get(unit, re.escape(unit))), question)
+    if not m:
+        return None
+    raw = m.group(1)
+    value = float(raw) if raw.isdigit() else cn_number(raw)
+    return (value, m.group(0).replace(" ", "")) if value else None
+
+
+def _per_unit(ctx: Context, clause: Clause) -> _Rule | None:
+    """An amount per counted thing times the count the question gives, the cap applied: 3个×20万元=60万元."""
+    found = []
+    for sentence in sentences(clause.text):
+        for m in _PER_UNIT.finditer(sentence):
+            unit = m.group("u1") or m.group("u2")
+            if unit == "人" and "每次" in m.group(0):
+                unit = "人次"  # 每人每次3元: per visit
+            counted = _count_in(ctx.question, unit)
+            if counted is None or counted[0] < 2:
+                continue
+            # of several rates in one sentence (自主供给…3元，其他模式…1.5元) the one whose phrase the question holds
+            phrase = re.split(r"[，；：]", sentence[: m.start()])[-1]
+            found.append((ctx.stats.sentence_score(ctx.grams, phrase), -len(found), sentence, m, unit, counted))
+    if not found:
+        return None
+    _, _, sentence, m, unit, counted = max(found, key=lambda f: (f[0], f[1]))
+    scale = m.group("s1") or m.group("s2")
+    low = float(m.group("n1") or m.group("n2"))
+    high = float(m.group("hi1")) if m.group("hi1") else low
+    count, count_text = counted
+    price = f"{high:g}{scale or ''}元" if high == low else f"{low:g}—{high:g}{scale or ''}元"
+    total = count * high * SCALE[scale]
+    total_text = format_yuan(total)
+    text = f"按该条款每{unit}{price}计算，{count_text}×{high:g}{scale or ''}元={total_text}"
+    if high != low:
+        text = f"按该条款每{unit}{price}计算，最多{count_text}×{high:g}{scale or ''}元={total_text}"
+    cap = CAP.search(sentence, m.end())
+    derived = [total_text]
+    if cap:
+        cap_yuan = to_yuan(cap.group(1), cap.group(2))
+        cap_words = re.sub(r"^\D*", "", cap.group(0))
+        if total > cap_yuan:
+            text += f"，超过最高{cap_words}的上限，按{cap_words}计"
+    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence), text + "。[1]", derived)
 
 
 _LIST_ITEM = r"(?<=[：:、])({item}(?:（[^）]{{1,10}}）)?\s*\d+(?:\.\d+)?\s*(?:万|亿|千)?元)"
@@ -289,10 +344,10 @@ def _named_items(ctx: Context, clause: Clause) -> _Rule | None:
             values = [_yuan_of(amount) for _, amount in paid]
             if all(v is not None for v in values):
                 diff = format_yuan(abs(values[0] - values[1]))
-                return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 2.0,
+                return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)),
                              "按该条款，" + "，".join(parts) + f"，两者相差{diff}。[1]", [diff])
-        return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 1.5, "按该条款，" + "，".join(parts) + "。[1]", [])
-    return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)) + 1.5, "；".join(parts) + "。[1]", [])
+        return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)), "按该条款，" + "，".join(parts) + "。[1]", [])
+    return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)), "；".join(parts) + "。[1]", [])
 
 
 def incentive(ctx: Context) -> Draft | None:
@@ -336,13 +391,15 @@ def incentive(ctx: Context) -> Draft | None:
         if ctx.coverage(c) < ctx.threshold or fit < best_relevance - RULE_MARGIN:
             continue
         weight = ctx.coverage(c) * sum(ctx.stats.idf(g) for g in ctx.grams)
-        for rule in (_thresholds(ctx, c), _per_head(ctx, c), _unit_price(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given),
-                     _word_tier(ctx, c), _named_items(ctx, c)):
+        # most specific first: a step the question names, then a figure it gives, then a rate; the order
+        # only breaks ties of clause weight plus the rule's own evidence (no hand-set offsets)
+        for specificity, rule in enumerate((_word_tier(ctx, c), _named_items(ctx, c), _thresholds(ctx, c), _per_head(ctx, c),
+                                            _unit_price(ctx, c), _per_unit(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given))):
             if rule is not None:
                 rule.score += weight
-                rules.append((rule, c))
+                rules.append((rule, c, specificity))
     if rules:
-        rule, clause = max(rules, key=lambda rc: rc[0].score)
+        rule, clause, _ = max(rules, key=lambda rc: (rc[0].score, -rc[2]))
         text, derived = rule.text, rule.derived
     else:
         # a sum of money wins only where the sentence also holds the question ("上市" must be in it)

@@ -167,7 +167,7 @@ class Answerer:
             answer = self._not_found(question, intent, hits)
         else:
             if not a["doc_id"] and intent != I.UNIT_TASKS:
-                draft = self._with_other_version(draft, ranked)
+                draft = self._naming_the_source(self._with_other_version(draft, ranked))
             answer = self._finish(question, draft, hits)
         if a["fixes"]:
             answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in a["fixes"]))
@@ -266,7 +266,7 @@ class Answerer:
             draft = target(ranked_ctx)
         if draft is not None and (not draft.found or not self._junk_head(draft)):
             return draft
-        drafted = composers.compose(answer_type, ranked, self._children)
+        drafted = composers.compose(answer_type, ranked, self._children, self._parent)
         if drafted is None:
             return None
         drafted.intent = intent
@@ -310,6 +310,18 @@ class Answerer:
             return replace(draft, answer=draft.answer + extra, cited=[*draft.cited, cand.clause])
         return draft
 
+    def _naming_the_source(self, draft: Draft) -> Draft:
+        """A question that names no document, answered from one of two near-duplicate documents (an old and a
+        new version, a city's and a district's copy): the answer says which one it quotes."""
+        if not draft.cited or "另据" in draft.answer:
+            return draft
+        own = self.library.document(draft.cited[0].doc_id)
+        twins = self._kb_view()["twins"].get(own.doc_id, []) if own else []
+        if not own or not twins:
+            return draft
+        note = f"以上出自《{own.title}》{f'（{own.issue_date}）' if own.issue_date else ''}，另有相近文件《{twins[0]}》。"
+        return replace(draft, answer=draft.answer + note)
+
     @staticmethod
     def _ranked_context(ctx: Context, ranked: list[Candidate]) -> Context:
         """The hits in the order of their clauses' best candidates (the learned score), then the rest."""
@@ -337,8 +349,13 @@ class Answerer:
                     children.setdefault(c.parent_id, []).append(c)
             for kids in children.values():
                 kids.sort(key=lambda c: c.seq)
+            twins: dict[str, list[str]] = {}
+            for d in docs:
+                for e in docs:
+                    if d.doc_id != e.doc_id and d.title != e.title and _title_similarity(d.title, e.title) >= OTHER_VERSION_TITLES:
+                        twins.setdefault(d.doc_id, []).append(e.title)
             view = {"titles": {d.doc_id: d.title for d in docs}, "issuers": {d.doc_id: d.issuer for d in docs},
-                    "children": children}
+                    "children": children, "twins": twins}
             with self._lock:
                 self._view, self._view_generation = view, generation
         assert self._view is not None
@@ -346,6 +363,9 @@ class Answerer:
 
     def _children(self, clause: Clause) -> list[Clause]:
         return self._kb_view()["children"].get(clause.clause_id, [])
+
+    def _parent(self, clause: Clause) -> Clause | None:
+        return self.library.clause(clause.parent_id) if clause.parent_id else None
 
     def _places_by_document(self) -> dict[str, set[str]]:
         """The places each document comes from (广安 of 广安市人民政府), read once per store generation."""
@@ -380,7 +400,7 @@ class Answerer:
         (other than this year, "现在2026年还能申请吗") that no cited clause speaks of."""
         if draft is None or not draft.found or draft.intent in (I.UNIT_TASKS, I.WHO_LEADS):
             return ""
-        if draft.intent == I.VALIDITY and re.search(r"还能|还可以|还有效|还执行|还在|还算|现在|到期|过期|有效期", question):
+        if draft.intent == I.VALIDITY and A.asks_still(question):
             return ""  # "2025年还能申请吗": the year is when it is asked, not what it is about
         this_year = self.library.today().year
         titles = {d.doc_id: d.title for d in self.library.documents()}
@@ -426,6 +446,8 @@ class Answerer:
         text = re.sub(r"\[\d+\]", "", draft.answer) if answer_type == A.MATERIALS else _head(draft)
         if answer_type == A.DATE and A.asks_day(question) and not A.states_day(text):
             return "日期"  # "几月份截止" of a sentence that gives only years
+        if answer_type in A.QUANTITY_TYPES:
+            return "" if A.states_quantity(text) else _ASKED_NAMES[answer_type]
         return "" if A.states_value(answer_type, text) else _ASKED_NAMES[answer_type]
 
     @staticmethod
@@ -521,7 +543,8 @@ def _head(draft: Draft) -> str:
 def _title_similarity(a: str, b: str) -> float:
     """Share of character bigrams two titles have in common (Jaccard), generic title words removed."""
     def grams(t: str) -> set[str]:
-        core = lexicon.alternation("doc_kinds.txt").sub("", t)
+        # only the title's words: a file-name title (guangan36_08) says nothing of the document
+        core = re.sub(r"[^\u4e00-\u9fff]", "", lexicon.alternation("doc_kinds.txt").sub("", t))
         return {core[i : i + 2] for i in range(len(core) - 1)}
     ga, gb = grams(a), grams(b)
     return len(ga & gb) / len(ga | gb) if ga and gb else 0.0

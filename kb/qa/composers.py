@@ -17,13 +17,14 @@ from collections.abc import Callable
 from kb.compose.common import Draft
 from kb.models import TASK_ROW, Clause
 from kb.qa import analysis as A
-from kb.qa.candidates import Candidate, clause_units, is_junk, strip_marker
+from kb.qa.candidates import Candidate, boilerplate, clause_units, strip_marker
 
 #: Longest item quoted in a list answer; longer items are cut at their first comma-clause.
 ITEM_CHARS = 60
 #: Most items a list answer names.
 MAX_ITEMS = 12
 _NEGATIVE = re.compile(r"不得|不予|不能|不可|禁止|不属于|不享受|不再|不纳入|不支持|不适用|除外")
+_MARKER_START = re.compile(r"^\s*(?:（[一二三四五六七八九十\d]{1,3}）|\(\d{1,2}\)|\d{1,2}[.．、](?!\d)|[①-⑳])")
 _CONDITIONAL = re.compile(r"须|需|应当|符合|满足|条件|以上|不低于|不少于|具备|经[^，。]{1,10}(?:认定|审核|批准)")
 
 
@@ -52,11 +53,14 @@ def items_of(clause: Clause, children: list[Clause], start: int = 0) -> list[str
     if children:
         out = []
         for child in children:
-            units = [t for t, _ in clause_units(child) if not is_junk(t, child)]
-            title = strip_marker(child.title) if child.title else ""
-            head = units[0] if units else title
-            if title and units and len(strip_marker(units[0])) <= len(title) + 2 and len(units) > 1:
-                head = f"{title}：{strip_marker(units[1])}"  # "（一）出让前准备。" names the step; the next sentence says it
+            # an item under a lead-in is an item however short ("（三）风险审查。"): only furniture is dropped
+            units = [t for t, _ in clause_units(child) if not boilerplate(t) and strip_marker(t).strip("。；; ")]
+            title = strip_marker(child.title).rstrip("。；;") if child.title else ""
+            body = [u for u in units if strip_marker(u).rstrip("。；;") != title]
+            head = body[0] if body else title
+            if title and body and not strip_marker(body[0]).startswith(title[:6]):
+                # "（一）项目提出。投资项目由企业提出…": the step's name, then what it says
+                head = f"{title}：{strip_marker(body[0])}"
             if head:
                 out.append(_short_item(head))
         return [i for i in out if i]
@@ -65,10 +69,33 @@ def items_of(clause: Clause, children: list[Clause], start: int = 0) -> list[str
     return [_short_item(t) for t in items if _short_item(t)]
 
 
-def list_answer(best: Candidate, cands: list[Candidate], children_of: Callable[[Clause], list[Clause]]) -> Draft | None:
+def _list_holders(cand: Candidate, parent_of: Callable[[Clause], Clause | None] | None) -> list[Clause]:
+    """The clause of a candidate, and its parent when the candidate's clause is itself one enumerated item
+    ("（二）…申报。" of a 第十九条 whose items the segmenter made child clauses): the list is the parent's."""
+    out = [cand.clause]
+    parent = parent_of(cand.clause) if parent_of else None
+    if parent is not None and (cand.item or _MARKER_START.match(cand.clause.text)) and _introduces(parent):
+        out.append(parent)
+    return out
+
+
+def _introduces(clause: Clause) -> bool:
+    """Whether a clause's own text ends in a lead-in ("属于下列范围的…：") that its child clauses complete; a
+    bare heading ("三、产业发展政策") groups its parts, and one part's question is not asking for all of them."""
+    own = clause.text.strip()
+    return own.endswith(("：", ":")) or any(t.rstrip().endswith(("：", ":")) for t, _ in clause_units(clause)[-1:])
+
+
+def list_answer(best: Candidate, cands: list[Candidate], children_of: Callable[[Clause], list[Clause]],
+                parent_of: Callable[[Clause], Clause | None] | None = None) -> Draft | None:
     """The whole list of the best list-bearing clause among the top candidates, lead-in first."""
-    for cand in [best] + [c for c in cands[:6] if c.clause.clause_id != best.clause.clause_id]:
-        clause = cand.clause
+    seen: set[str] = set()
+    pool = [(cand, holder) for cand in [best] + [c for c in cands[:6] if c.clause.clause_id != best.clause.clause_id]
+            for holder in _list_holders(cand, parent_of)]
+    for cand, clause in pool:
+        if clause.clause_id in seen:
+            continue
+        seen.add(clause.clause_id)
         kids = children_of(clause)
         units = clause_units(clause)
         lead_index = next((i for i, (t, _) in enumerate(units) if t.rstrip().endswith(("：", ":"))), None)
@@ -82,14 +109,27 @@ def list_answer(best: Candidate, cands: list[Candidate], children_of: Callable[[
             lead = _clean(strip_marker(units[lead_index][0])).rstrip("：:")
         elif kids:
             lead = _clean(strip_marker(clause.title or units[0][0] if units else "")).rstrip("。：:")
-        numbered = "；".join(f"（{n}）{item}" for n, item in enumerate(items[:MAX_ITEMS], 1))
         more = f"等{len(items)}项" if len(items) > MAX_ITEMS else ""
+        if kids and len(kids) == len(items):
+            # items that are clauses of their own are cited one by one: the lead-in clause holds none of them
+            shown = kids[:MAX_ITEMS]
+            first = 1 if lead else 0
+            numbered = "；".join(f"（{n}）{item}[{n + first}]" for n, item in enumerate(items[:MAX_ITEMS], 1))
+            text = f"{lead}[1]：{numbered}{more}。" if lead else f"{numbered}{more}。"
+            return Draft("list", text, [clause, *shown] if lead else shown)
+        numbered = "；".join(f"（{n}）{item}" for n, item in enumerate(items[:MAX_ITEMS], 1))
         text = f"{lead}：{numbered}{more}。[1]" if lead else f"{numbered}{more}。[1]"
         return Draft("list", text, [clause])
     return None
 
 
-def yesno_answer(best: Candidate) -> Draft:
+def yesno_answer(best: Candidate, cands: list[Candidate] | None = None) -> Draft:
+    """可以 / 不可以 / 需满足条件, read from the deciding sentence's own wording, then that sentence: the best
+    candidate, or one near its score that decides (可以, 不得, 应当…) where the best only describes."""
+    for c in (cands or [])[:5]:
+        if c.prob >= 0.7 * best.prob and A.states_value(A.YESNO, c.text):
+            best = c
+            break
     sentence = _sentence(best.text)
     if _NEGATIVE.search(sentence):
         lead = "不可以"
@@ -113,7 +153,8 @@ def sentence_answer(best: Candidate) -> Draft:
     return Draft("keyword", f"{_sentence(best.text)}。[1]", [best.clause])
 
 
-def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Clause], list[Clause]]) -> Draft | None:
+def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Clause], list[Clause]],
+            parent_of: Callable[[Clause], Clause | None] | None = None) -> Draft | None:
     """The answer of the type's shape from scored candidates (best first)."""
     if not cands:
         return None
@@ -122,7 +163,7 @@ def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Cla
     cands = [c for c in cands if c.clause.kind != TASK_ROW] or cands
     best = cands[0]
     if answer_type in A.ENUMERATED_TYPES or best.lead_in:
-        drafted = list_answer(best, cands, children_of)
+        drafted = list_answer(best, cands, children_of, parent_of)
         if drafted is not None:
             return drafted
         if best.lead_in:  # a lead-in whose items are not found: the next candidate says something
@@ -130,7 +171,7 @@ def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Cla
             if rest:
                 best = rest[0]
     if answer_type == A.YESNO:
-        return yesno_answer(best)
+        return yesno_answer(best, cands)
     if answer_type in A.VALUE_TYPES or answer_type == A.DEFINITION:
         return value_answer(best, cands, answer_type)
     return sentence_answer(best)
