@@ -326,6 +326,10 @@ def mixed_corpus_files(include_shared: bool | None = None) -> list[Path]:
 def ensure_eval_kb(kb_dir: str | Path | None = None, *, models: Sequence[str] = ("e5",), log=print) -> KBInfo:
     """The KB every evaluation asks: ``kb_dir`` when given, else the fingerprinted mixed KB (eval/.cache/kb-mixed)."""
     files = None if kb_dir is not None else mixed_corpus_files()
+    if kb_dir is None and not MIXED_KB.exists() and SHARED_CORPUS.is_dir():
+        # the shared-corpus KB first (built once under its lock, also when another process is building it):
+        # its vectors are most of the mixed KB's, so they are never embedded twice
+        ensure_kb(models=models, log=log)
     if kb_dir is None and not MIXED_KB.exists() and DEFAULT_KB.is_dir():
         # first build: start from the shared-corpus KB's vectors, so only the bulk pages are embedded
         with _locked(DEFAULT_KB.parent / f"{DEFAULT_KB.name}.lock"), contextlib.suppress(OSError, shutil.Error):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -294,12 +295,14 @@ def check_floors(groups: dict[str, dict], floors: dict) -> list[str]:
     return failures
 
 
-def floors_from(groups: dict[str, dict], margin: float = FLOOR_MARGIN) -> dict:
+def floors_from(groups: dict[str, dict], margin: float = FLOOR_MARGIN, previous: dict[str, float] | None = None) -> dict:
+    """Floors at the measured figures minus `margin`, never below the `previous` floors (a change that
+    trades one figure down is measured against the old floor, not given a new one)."""
     floors = {}
     for key in FLOOR_METRICS:
         value = figure(groups, key)
         if value is not None:
-            floors[key] = max(0.0, round(int((value - margin) * 1000) / 1000, 3))
+            floors[key] = max(0.0, math.floor(round((value - margin) * 1000, 6)) / 1000, (previous or {}).get(key, 0.0))
     return {
         "comment": (
             f"Committed minimum figures measured on the TEST documents (eval/gold/splits.json) minus "
@@ -525,7 +528,7 @@ def main(
         if "test" not in groups:
             print("--write-floors needs test documents' questions (split test or all, bulk_test.jsonl)", file=sys.stderr)
             return 2
-        _write_json(FLOORS_FILE, floors_from(groups))
+        _write_json(FLOORS_FILE, floors_from(groups, previous=known_floors(load_floors())))
         print(f"wrote {FLOORS_FILE.relative_to(root)}")
     floors = known_floors(load_floors())
     if not floors:

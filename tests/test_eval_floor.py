@@ -225,3 +225,14 @@ def test_failures_of_dev_questions_never_show_a_test_documents_text() -> None:
     assert "原文" not in a["answer"] and test_stem in a["answer"] and not a["first_sentence"]
     assert "cites_test_document" in a["failures"] and a["citations"] == leaked.citations
     assert b["answer"] == own.answer
+
+
+def test_new_floors_never_fall_below_the_committed_ones() -> None:
+    from eval.run_eval import floors_from
+
+    groups = {"test": {"accuracy": 0.60, "citations@3": 0.90, "answered": 0.80, "abstention": 0.70,
+                       "list_item_share": 0.50}}
+    written = floors_from(groups, margin=0.02, previous={"test.answered": 0.825, "test.accuracy": 0.4})["floors"]
+    assert written["test.answered"] == 0.825  # measured 0.80 - 0.02 would lower it
+    assert written["test.accuracy"] == 0.58  # measured 0.60 - 0.02 raises it
+    assert written["test.abstention"] == 0.68
