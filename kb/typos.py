@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-
-from pypinyin import lazy_pinyin
+from functools import cached_property
 
 from indexing.tokenizer import Tokenizer
 
@@ -28,17 +27,28 @@ class TypoFixer:
     def __init__(self, texts: Iterable[str], tokenizer: Tokenizer) -> None:
         self._tokenizer = tokenizer
         self._corpus = "\n".join(texts)
-        chars = set("".join(_HAN.findall(self._corpus)))
-        self._by_sound: dict[str, set[str]] = defaultdict(set)
-        for ch, sound in zip(sorted(chars), lazy_pinyin(sorted(chars)), strict=True):
-            self._by_sound[sound].add(ch)
+
+    @cached_property
+    def _by_sound(self) -> dict[str, set[str]]:
+        """The KB's characters per toneless pinyin, built on the first suspect run: a question of known
+        words never imports pypinyin (0.4 s of a cold start)."""
+        from pypinyin import lazy_pinyin
+
+        chars = sorted(set("".join(_HAN.findall(self._corpus))))
+        by_sound: dict[str, set[str]] = defaultdict(set)
+        for ch, sound in zip(chars, lazy_pinyin(chars), strict=True):
+            by_sound[sound].add(ch)
+        return by_sound
 
     def _repair(self, window: str) -> str | None:
         """The same-sounding run, one character changed, that the KB's text holds."""
+        from pypinyin import lazy_pinyin
+
         options: list[tuple[int, str]] = []
+        by_sound = self._by_sound
         sounds = lazy_pinyin(window)
         for j, (typed, sound) in enumerate(zip(window, sounds, strict=True)):
-            for ch in self._by_sound.get(sound, ()):
+            for ch in by_sound.get(sound, ()):
                 if ch == typed:
                     continue
                 candidate = window[:j] + ch + window[j + 1 :]

@@ -36,6 +36,16 @@ def _say(page, text: str, turns: int) -> str:
     return page.locator("#pk-chat .pk-chat-answer").nth(turns - 1).inner_text()
 
 
+def _saved(page) -> str:
+    """Click 保存更正 and return the message of that click (ui.render.numbered: a new outcome number), not
+    the previous one or a stale render."""
+    before = page.evaluate("() => document.querySelector('#pk-fix-msg [data-outcome]')?.dataset.outcome ?? ''")
+    page.click("#pk-fix-save")
+    page.wait_for_function("b => { const e = document.querySelector('#pk-fix-msg [data-outcome]');"
+                           " return e !== null && e.dataset.outcome !== b; }", arg=before)
+    return page.locator("#pk-fix-msg [data-outcome]").first.inner_text()
+
+
 def test_staff_follows_up_gives_feedback_and_admin_corrects(browser, server):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     staff_ctx, page = _sign_in(browser, server.url, STAFF)
@@ -66,12 +76,11 @@ def test_staff_follows_up_gives_feedback_and_admin_corrects(browser, server):
         page.wait_for_function("document.querySelector('#pk-fix-q textarea').value.length > 0")
         page.fill("#pk-fix-q textarea", REWARD_Q)
         page.fill("#pk-fix-a textarea", CORRECTED.replace("20万元", "30万元"))
-        page.click("#pk-fix-save")
-        page.locator("#pk-fix-msg", has_text="30万元").wait_for()  # refused: the clause states 20万元
-        assert "未保存" in page.locator("#pk-fix-msg").inner_text()
+        refused = _saved(page)
+        assert "未保存" in refused and "30万元" in refused, refused  # refused: the clause states 20万元
         page.fill("#pk-fix-a textarea", CORRECTED)
-        page.click("#pk-fix-save")
-        page.locator("#pk-fix-msg", has_text="已保存人工校正").wait_for()
+        saved = _saved(page)
+        assert "已保存人工校正" in saved, saved
         page.locator("#pk-curated", has_text=CORRECTED).wait_for()
         page.screenshot(path=str(SCREENSHOTS / "feedback_admin.png"))
 

@@ -111,8 +111,9 @@ def build(demo: gr.Blocks, service: UIService, viewer_of: Callable) -> gr.Tab:
             fix = desk(service).curated.add(service.library, q or "", text or "", list(clause_ids or []), viewer.name,
                                             feedback_id=int(feedback_id) if feedback_id else None)
         except PolicyKBError as exc:
-            return [render.message_card(f"未保存：{exc}", "warn"), curated_table(service)]
-        return [render.message_card(f"已保存人工校正（编号 {fix.id}）：以后问“{fix.question[:30]}”或几乎相同的问题，将优先返回该回答。"),
+            return [render.numbered(render.message_card(f"未保存：{exc}", "warn")), curated_table(service)]
+        return [render.numbered(render.message_card(
+                    f"已保存人工校正（编号 {fix.id}）：以后问“{fix.question[:30]}”或几乎相同的问题，将优先返回该回答。")),
                 curated_table(service)]
 
     save.click(feedback_correct, [pick, question, answer, clauses], [msg, curated], concurrency_limit=1,
