@@ -139,8 +139,7 @@ class Library:
     def save_parsed(self, parsed: ParsedDocument, name: str) -> IngestReport:
         """Store one parsed document in its own transaction (replacing an earlier copy of it)."""
         try:
-            parsed = self._keep_apart(parsed)
-            existing = self.store.document(parsed.document.doc_id)
+            parsed, existing = self._keep_apart(parsed)
             self.store.save(parsed, datetime.now().isoformat(timespec="seconds"))
         except PolicyKBError as exc:
             return IngestReport(path=name, ok=False, error=str(exc))
@@ -154,15 +153,16 @@ class Library:
             warnings=doc.warnings,
         )
 
-    def _keep_apart(self, parsed: ParsedDocument) -> ParsedDocument:
-        """A file whose 文号 is already held by a document of another title is stored beside it under
-        文号 + title (one of the two 文号 is probably misread), with a warning, instead of replacing it."""
+    def _keep_apart(self, parsed: ParsedDocument) -> tuple[ParsedDocument, Document | None]:
+        """The document to store and the stored copy it replaces. A file whose 文号 is already held by a
+        document of another title is stored beside it under 文号 + title (one of the two 文号 is probably
+        misread), with a warning, instead of replacing it."""
         existing = self.store.document(parsed.document.doc_id)
         if existing is None or same_document(existing, parsed.document):
-            return parsed
+            return parsed, existing
         moved = with_doc_id(parsed, distinct_doc_id(parsed.document))
         moved.document.warnings = [*moved.document.warnings, same_number_warning(existing)]
-        return moved
+        return moved, self.store.document(moved.document.doc_id)
 
     def remove(self, doc_id: str) -> bool:
         return self.store.remove(doc_id)

@@ -17,7 +17,7 @@ from docx import Document as WordDocument
 from openpyxl import load_workbook
 from test_doc_management_api import PARK_DOC
 from test_ui_signin_browser import ADMIN, STAFF
-from ui_fixtures import QUESTION, SCREENSHOTS, browser_marks
+from ui_fixtures import QUESTION, SCREENSHOTS, browser_marks, next_outcome, outcome
 
 from kb.audit import AuditLog
 
@@ -35,33 +35,20 @@ def _sign_in(browser, url: str, name: str):
     return context, page
 
 
-def _outcome(page, container: str) -> str:
-    """The number of the outcome `container` shows now (ui.render.numbered), "" before any."""
-    return page.evaluate("sel => document.querySelector(sel + ' [data-outcome]')?.dataset.outcome ?? ''", container)
-
-
-def _next_outcome(page, container: str, before: str) -> str:
-    """Wait for an outcome other than `before`: the event's own output has arrived (until then the card
-    still shows the previous answer under a "processing" tracker), and return its text."""
-    page.wait_for_function("([sel, b]) => { const e = document.querySelector(sel + ' [data-outcome]');"
-                           " return e !== null && e.dataset.outcome !== b; }", arg=[container, before])
-    return page.locator(f"{container} [data-outcome]").first.inner_text()
-
-
 def _ask(page, question: str) -> str:
     page.get_by_role("tab", name="问答").click()
     page.fill("#pk-question textarea", question)
-    before = _outcome(page, "#pk-answer-card")
+    before = outcome(page, "#pk-answer-card")
     page.click("#pk-ask")
-    return _next_outcome(page, "#pk-answer-card", before)
+    return next_outcome(page, "#pk-answer-card", before)
 
 
 def _act(page, button: str, expected: str) -> str:
     """Click a document action and wait for its own message (not a previous one still on screen); a
     refusal or "没有改动" fails at once with the message shown, not after a long wait for other text."""
-    before = _outcome(page, "#pk-doc-msg")
+    before = outcome(page, "#pk-doc-msg")
     page.click(button)
-    message = _next_outcome(page, "#pk-doc-msg", before)
+    message = next_outcome(page, "#pk-doc-msg", before)
     assert expected in message, message
     return message
 

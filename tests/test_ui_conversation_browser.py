@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import test_ui_signin_browser as signin
 from test_ui_signin_browser import ADMIN, STAFF
-from ui_fixtures import SCREENSHOTS, browser_marks
+from ui_fixtures import SCREENSHOTS, browser_marks, next_outcome, outcome
 
 from kb.feedback import FeedbackLog
 
@@ -39,11 +39,9 @@ def _say(page, text: str, turns: int) -> str:
 def _saved(page) -> str:
     """Click 保存更正 and return the message of that click (ui.render.numbered: a new outcome number), not
     the previous one or a stale render."""
-    before = page.evaluate("() => document.querySelector('#pk-fix-msg [data-outcome]')?.dataset.outcome ?? ''")
+    before = outcome(page, "#pk-fix-msg")
     page.click("#pk-fix-save")
-    page.wait_for_function("b => { const e = document.querySelector('#pk-fix-msg [data-outcome]');"
-                           " return e !== null && e.dataset.outcome !== b; }", arg=before)
-    return page.locator("#pk-fix-msg [data-outcome]").first.inner_text()
+    return next_outcome(page, "#pk-fix-msg", before)
 
 
 def test_staff_follows_up_gives_feedback_and_admin_corrects(browser, server):

@@ -105,3 +105,16 @@ def browser_marks() -> list:
 
     reason = chromium_missing_reason()
     return [pytest.mark.browser, pytest.mark.skipif(reason is not None, reason=reason or "")]
+
+
+def outcome(page, container: str) -> str:
+    """The number of the outcome `container` shows now (ui.render.numbered), "" before any."""
+    return page.evaluate("sel => document.querySelector(sel + ' [data-outcome]')?.dataset.outcome ?? ''", container)
+
+
+def next_outcome(page, container: str, before: str) -> str:
+    """Wait for an outcome other than `before`: the event's own output has arrived (until then the card
+    still shows the previous answer under a "processing" tracker), and return its text."""
+    page.wait_for_function("([sel, b]) => { const e = document.querySelector(sel + ' [data-outcome]');"
+                           " return e !== null && e.dataset.outcome !== b; }", arg=[container, before])
+    return page.locator(f"{container} [data-outcome]").first.inner_text()

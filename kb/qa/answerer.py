@@ -315,11 +315,13 @@ class Answerer:
         new version, a city's and a district's copy): the answer says which one it quotes."""
         if not draft.cited or "另据" in draft.answer:
             return draft
-        own = self.library.document(draft.cited[0].doc_id)
-        twins = self._kb_view()["twins"].get(own.doc_id, []) if own else []
-        if not own or not twins:
+        view = self._kb_view()
+        doc_id = draft.cited[0].doc_id
+        twins = view["twins"].get(doc_id, [])
+        if not twins:
             return draft
-        note = f"以上出自《{own.title}》{f'（{own.issue_date}）' if own.issue_date else ''}，另有相近文件《{twins[0]}》。"
+        issued = view["dates"].get(doc_id)
+        note = f"以上出自《{view['titles'][doc_id]}》{f'（{issued}）' if issued else ''}，另有相近文件《{twins[0]}》。"
         return replace(draft, answer=draft.answer + note)
 
     @staticmethod
@@ -349,13 +351,15 @@ class Answerer:
                     children.setdefault(c.parent_id, []).append(c)
             for kids in children.values():
                 kids.sort(key=lambda c: c.seq)
+            grams = {d.doc_id: _title_grams(d.title) for d in docs}  # once per document, not per pair
             twins: dict[str, list[str]] = {}
             for d in docs:
                 for e in docs:
-                    if d.doc_id != e.doc_id and d.title != e.title and _title_similarity(d.title, e.title) >= OTHER_VERSION_TITLES:
+                    if d.doc_id != e.doc_id and d.title != e.title and \
+                            _jaccard(grams[d.doc_id], grams[e.doc_id]) >= OTHER_VERSION_TITLES:
                         twins.setdefault(d.doc_id, []).append(e.title)
             view = {"titles": {d.doc_id: d.title for d in docs}, "issuers": {d.doc_id: d.issuer for d in docs},
-                    "children": children, "twins": twins}
+                    "dates": {d.doc_id: d.issue_date for d in docs}, "children": children, "twins": twins}
             with self._lock:
                 self._view, self._view_generation = view, generation
         assert self._view is not None
@@ -540,14 +544,20 @@ def _head(draft: Draft) -> str:
     return re.sub(r"\[\d+\]", "", draft.answer).partition("。")[0]
 
 
+def _title_grams(title: str) -> set[str]:
+    """A title's character bigrams, generic title words removed; only Chinese characters count (a file-name
+    title such as "policy_08" says nothing of the document)."""
+    core = re.sub(r"[^\u4e00-\u9fff]", "", lexicon.alternation("doc_kinds.txt").sub("", title))
+    return {core[i : i + 2] for i in range(len(core) - 1)}
+
+
+def _jaccard(ga: set[str], gb: set[str]) -> float:
+    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+
+
 def _title_similarity(a: str, b: str) -> float:
     """Share of character bigrams two titles have in common (Jaccard), generic title words removed."""
-    def grams(t: str) -> set[str]:
-        # only the title's words: a file-name title (guangan36_08) says nothing of the document
-        core = re.sub(r"[^\u4e00-\u9fff]", "", lexicon.alternation("doc_kinds.txt").sub("", t))
-        return {core[i : i + 2] for i in range(len(core) - 1)}
-    ga, gb = grams(a), grams(b)
-    return len(ga & gb) / len(ga | gb) if ga and gb else 0.0
+    return _jaccard(_title_grams(a), _title_grams(b))
 
 
 def _levels(text: str) -> set[str]:
