@@ -47,8 +47,8 @@ def test_gold_covers_the_split() -> None:
 
 def test_every_field_is_scored_on_both_splits(result: dict) -> None:
     summary = result["summary"]
-    for split in ("dev", "test"):
-        assert summary[split]["documents"] >= 12
+    for split, least in (("dev", 12), ("test", 8)):  # issue 10: at least 8 test documents
+        assert summary[split]["documents"] >= least
         assert {"title", "number", "top_parts", "labels", "different"} <= set(summary[split]["fields"])
         assert set(summary[split]["fields"]) <= {*FIELDS, "missing"}
 
