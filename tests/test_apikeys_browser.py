@@ -12,9 +12,9 @@ import urllib.error
 import urllib.request
 
 import test_ui_signin_browser as signin
-from test_doc_management_browser import _next_outcome, _outcome, _sign_in
+from test_doc_management_browser import _sign_in
 from test_ui_signin_browser import ADMIN
-from ui_fixtures import SCREENSHOTS, browser_marks
+from ui_fixtures import SCREENSHOTS, browser_marks, next_outcome, outcome
 
 from kb.audit import AuditLog
 
@@ -33,9 +33,9 @@ def _documents(url: str, key: str | None) -> int:
 
 
 def _click(page, button: str) -> str:
-    before = _outcome(page, "#pk-key-msg")
+    before = outcome(page, "#pk-key-msg")
     page.click(button)
-    return _next_outcome(page, "#pk-key-msg", before)
+    return next_outcome(page, "#pk-key-msg", before)
 
 
 def test_admin_creates_a_key_shown_once_and_revokes_it(browser, server):

@@ -53,6 +53,18 @@ def _act(page, button: str, expected: str) -> str:
     return message
 
 
+def _type(page, selector: str, value: str) -> None:
+    """Fill a form field and see the value stay: a fill event of the same pick still under way (Gradio runs
+    .change once per update of the dropdown) may write the stored value over it once."""
+    field = page.locator(selector).first
+    for _ in range(5):
+        field.fill(value)
+        page.wait_for_timeout(800)
+        if field.input_value() == value:
+            return
+    raise AssertionError(f"{selector} keeps being reset: {field.input_value()}")
+
+
 def _pick(page, title: str) -> None:
     page.click("#pk-doc-pick input")
     page.locator("[role=option]", has_text=title).first.click()
@@ -89,7 +101,7 @@ def test_admin_manages_documents_and_exports(browser, server, tmp_path: Path):
         # the accordion mounts its fields when opened: wait for the field, then for the picked document's 文号
         page.wait_for_function("document.querySelector('#pk-fix-number textarea, #pk-fix-number input')?.value"
                                " === '测试〔2025〕7号'")
-        page.locator("#pk-fix-number textarea, #pk-fix-number input").first.fill("测试〔2025〕8号")
+        _type(page, "#pk-fix-number textarea, #pk-fix-number input", "测试〔2025〕8号")
         _act(page, "#pk-doc-save", "已更正")
         page.locator(".pk-doc-table td", has_text="测试〔2025〕8号（已更正）").wait_for()  # the lasting state
         assert "测试〔2025〕8号" in _ask(page, PARK_Q)  # served at once: the index holds no 文号, nothing rebuilt
