@@ -2,7 +2,7 @@
 one run, same passages, same vectors, same query vectors.
 
     nice -n 10 python -m eval.bench_pg                      # 100,000 clauses, a temporary pgserver
-    nice -n 10 python -m eval.bench_pg --sizes 100000 1000000 --database postgresql://...
+    nice -n 10 python -m eval.bench_pg --sizes 100000 1000000 --indexes flat    # both sizes, exact dense only
 
 Writes eval/results/pg_benchmark.md and .json. Passages are the real 广安 documents of
 ../shared/corpus-bulk cut into 200-character pieces and replicated (each piece numbered, so no two are
@@ -21,15 +21,20 @@ import os
 import tempfile
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+import indexing.hybrid
+import indexing.pg_backend
 from indexing import HybridIndex, Passage, get_embedder
 from indexing.backend import SearchFilter
+from indexing.bm25 import BM25Index
 from indexing.embedders import l2_normalise
+from indexing.hybrid import bm25_text, dense_text, embedding_keys
+from indexing.tokenizer import Tokenizer
 
 BULK = Path(__file__).resolve().parents[2] / "shared" / "corpus-bulk"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -73,6 +78,41 @@ def bulk_passages(n: int) -> list[Passage]:
     return out
 
 
+def lexical(passages: Sequence[Passage]) -> tuple[list[str], Tokenizer, BM25Index]:
+    """What :func:`indexing.hybrid.lexical_index` returns for ``passages``, each piece tokenised once."""
+    tok = Tokenizer([])
+    memo: dict[tuple[str, str], list[str]] = {}
+    tokens = []
+    for p in passages:
+        piece, num = p.text.rsplit(" ", 1)
+        key = (p.context, piece)
+        if key not in memo:
+            memo[key] = tok(f"{p.context}\n{piece}" if p.context else piece)
+            if memo[key] + tok(f" {num}") != tok(bm25_text(p)):
+                raise ValueError(f"piece tokens differ from the whole passage's: {p.clause_id}")
+        tokens.append(memo[key] + tok(f" {num}"))
+    ids = [p.clause_id for p in passages]
+    if len(set(ids)) != len(ids):
+        raise ValueError("duplicate clause ids")
+    return ids, tok, BM25Index.build(tokens)
+
+
+@contextlib.contextmanager
+def shared_lexical(passages: Sequence[Passage]) -> Iterator[None]:
+    """Both backends' builds take the one tokenisation of ``passages`` (any other list: their own)."""
+    done = lexical(passages)
+    real = indexing.hybrid.lexical_index
+
+    def lexical_index(ps, user_terms):
+        return done if ps is passages and not list(user_terms) else real(ps, user_terms)
+
+    indexing.hybrid.lexical_index = indexing.pg_backend.lexical_index = lexical_index
+    try:
+        yield
+    finally:
+        indexing.hybrid.lexical_index = indexing.pg_backend.lexical_index = real
+
+
 def timed(search, questions: Sequence[str]) -> dict[str, float]:
     search(questions[0])
     times = []
@@ -85,33 +125,43 @@ def timed(search, questions: Sequence[str]) -> dict[str, float]:
             "mean": float(np.mean(times)), "n": len(times)}
 
 
-def bench_size(n: int, dsn: str, emb: SeededEmbedder) -> list[dict]:
-    """Embedded flat, PostgreSQL flat, embedded HNSW, PostgreSQL HNSW over the same ``n`` passages."""
+def bench_size(n: int, dsn: str, emb: SeededEmbedder, indexes: Sequence[str], rows: list[dict],
+               flush) -> None:
+    """Embedded and PostgreSQL, per dense index kind, over the same ``n`` passages; ``flush()`` after each row.
+
+    The second kind's "same top 10" compares with the first kind's embedded top 10 (flat first: exact)."""
     from indexing.pg_backend import PgBackend
 
     passages = bulk_passages(n)
     doc = passages[0].doc_id
     allowed = {p.clause_id for p in passages if p.doc_id == doc}
     where = SearchFilter(doc_ids=frozenset({doc}))
-    rows = []
-    exact: dict[str, list[str]] = {}  # question -> hybrid top 10 of the embedded flat index
-    for dense in ("flat", "hnsw"):
-        threshold = n + 1 if dense == "flat" else 0
-        with tempfile.TemporaryDirectory() as folder:
+    start = time.perf_counter()
+    vectors = dict(zip(embedding_keys(passages, emb), emb.embed_passages([dense_text(p, emb.max_chars) for p in passages]), strict=True))
+    exact: dict[str, list[str]] = {}  # question -> hybrid top 10 of the first embedded index
+    with shared_lexical(passages):
+        prep_s = round(time.perf_counter() - start, 1)
+        for dense in indexes:
+            threshold = n + 1 if dense == "flat" else 0
+            with tempfile.TemporaryDirectory() as folder:
+                start = time.perf_counter()
+                embedded = HybridIndex.build(passages, folder, emb, [], "bench", reuse=False,
+                                             hnsw_threshold=threshold, vectors=vectors)
+                build_s = time.perf_counter() - start
+                rows.append(run_modes("embedded", dense, n, build_s, embedded, {"allowed_ids": allowed}, exact))
+                rows[-1]["prep_s"] = prep_s
+                del embedded
+            flush()
+            backend = PgBackend(dsn, name=f"bench_{n}_{dense}", hnsw_threshold=threshold)
             start = time.perf_counter()
-            embedded = HybridIndex.build(passages, folder, emb, [], "bench", reuse=False, hnsw_threshold=threshold)
+            index = backend.build(passages, emb, [], "bench", reuse=False, vectors=vectors)
             build_s = time.perf_counter() - start
-            rows.append(run_modes("embedded", dense, n, build_s, embedded, {"allowed_ids": allowed}, exact))
-            del embedded
-        backend = PgBackend(dsn, name=f"bench_{n}_{dense}", hnsw_threshold=threshold)
-        start = time.perf_counter()
-        index = backend.build(passages, emb, [], "bench", reuse=False)
-        build_s = time.perf_counter() - start
-        row = run_modes("postgresql", dense, n, build_s, index, {"where": where}, exact)
-        row["table_mb"] = table_mb(dsn, index)
-        rows.append(row)
-        index.close()
-    return rows
+            row = run_modes("postgresql", dense, n, build_s, index, {"where": where}, exact)
+            row["table_mb"] = table_mb(dsn, index)
+            row["prep_s"] = prep_s
+            rows.append(row)
+            index.close()
+            flush()
 
 
 def run_modes(backend: str, dense: str, n: int, build_s: float, index, filt: dict,
@@ -140,13 +190,13 @@ def table_mb(dsn: str, index) -> dict[str, float]:
                 for name, t in (("passages", index._p), ("postings", index._q))}
 
 
-def write(rows: list[dict], emb: SeededEmbedder, cmd: str) -> None:
+def write(rows: list[dict], emb: SeededEmbedder, cmd: str, stem: str = "pg_benchmark") -> None:
     RESULTS.mkdir(exist_ok=True)
     meta = {"command": cmd, "when": datetime.now().isoformat(timespec="seconds"), "cores": os.cpu_count(),
             "load_average_end": round(os.getloadavg()[0], 2),
             "e5_query_ms_p50": round(float(np.percentile(emb.query_ms, 50)), 1),
             "questions": len(QUESTIONS), "reps": REPS}
-    (RESULTS / "pg_benchmark.json").write_text(json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1),
+    (RESULTS / f"{stem}.json").write_text(json.dumps({"meta": meta, "rows": rows}, ensure_ascii=False, indent=1),
                                                encoding="utf-8")
     lines = [
         "# Search latency: embedded (faiss + BM25 in process) vs PostgreSQL + pgvector",
@@ -155,6 +205,9 @@ def write(rows: list[dict], emb: SeededEmbedder, cmd: str) -> None:
         f"(load average {meta['load_average_end']} at the end). {len(QUESTIONS)} questions x {REPS}, k=10, warm; "
         f"e5 query embedding excluded (p50 {meta['e5_query_ms_p50']} ms per question, the same for both).",
         "Passages: real 广安 text in 200-character pieces, replicated and numbered; vectors seeded by text.",
+        "build s: each backend's build from tokens and vectors made once per size (tokenising and seeding "
+        "vectors: " + ", ".join(sorted({f"{r['clauses']:,}: {r['prep_s']} s" for r in rows if "prep_s" in r}))
+        + "; rows without it include them).",
         "doc filter: one document's clauses (a Python id set on the embedded side, `doc_id = ANY(...)` in SQL).",
         "",
         "same top 10: questions whose hybrid top 10 (ids, in order) equal the embedded flat index's; overlap: "
@@ -173,24 +226,29 @@ def write(rows: list[dict], emb: SeededEmbedder, cmd: str) -> None:
         lines += ["", "PostgreSQL table sizes (with indexes), MB:", ""]
         lines += [f"- {r['clauses']:,} clauses, {r['index']}: passages {r['table_mb']['passages']}, "
                   f"postings {r['table_mb']['postings']}" for r in sizes]
-    (RESULTS / "pg_benchmark.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (RESULTS / f"{stem}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    ap.add_argument("--indexes", nargs="+", choices=("flat", "hnsw"), default=["flat", "hnsw"])
     ap.add_argument("--database", help="postgresql://... (default: a temporary pgserver)")
+    ap.add_argument("--out", default="pg_benchmark", help="results file stem under eval/results")
     args = ap.parse_args()
     emb = SeededEmbedder()
     emb.warm(QUESTIONS)
     cmd = "python -m eval.bench_pg" + (f" --sizes {' '.join(map(str, args.sizes))}" if args.sizes != [100_000] else "")
+    cmd += f" --indexes {' '.join(args.indexes)}" if args.indexes != ["flat", "hnsw"] else ""
+    cmd += f" --out {args.out}" if args.out != "pg_benchmark" else ""
+    rows: list[dict] = []
     with contextlib.ExitStack() as stack:
         from indexing.pg_backend import temporary_postgres
 
         dsn = args.database or stack.enter_context(temporary_postgres("policykb-bench-pg-"))
-        rows = [row for n in args.sizes for row in bench_size(n, dsn, emb)]
-    write(rows, emb, cmd)
+        for n in args.sizes:
+            bench_size(n, dsn, emb, args.indexes, rows, lambda: write(rows, emb, cmd, args.out))
 
 
 if __name__ == "__main__":
