@@ -5,8 +5,10 @@ CLI, UI and HTTP go through `Library` (and the answerer on top of it), never the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from kb.validity import clause_validity
 SUPPORTED_SUFFIXES = {".txt", ".md", ".pdf", ".docx", ".html", ".htm"}
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 log = logging.getLogger(__name__)
+_SAFE_NAME = re.compile(r"^[\w\-. ()（）]{1,120}$")
 
 
 def default_kb_dir(explicit: str | None = None) -> Path:
@@ -226,6 +229,27 @@ class Library:
                 return d
         matches = [d for d in self._documents.values() if doc_ref and doc_ref in d.title]
         return matches[0] if len(matches) == 1 else None
+
+    def original_file(self, doc: Document) -> Path | None:
+        """A readable copy of the file ``doc`` was read from. On PostgreSQL the store keeps the uploaded
+        bytes, so every app server has them: written once under <kb>/originals/<hash>/; otherwise (SQLite,
+        or a document saved before originals were kept) the source path itself, when it is still there."""
+        getter = getattr(self.store, "original", None)
+        kept = getter(doc.doc_id) if getter else None
+        if kept is not None:
+            name, data = kept
+            suffix = Path(name).suffix.lower()
+            if not (_SAFE_NAME.match(name) and suffix in SUPPORTED_SUFFIXES):  # the name came from the database
+                name = f"original{suffix if suffix in SUPPORTED_SUFFIXES else ''}"
+            path = self.kb_dir / "originals" / hashlib.sha256(data).hexdigest()[:24] / name
+            if not path.is_file() or path.stat().st_size != len(data):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            return path
+        source = Path(doc.source_path)
+        return source if source.is_file() else None
 
     def clauses(self, doc_id: str | None = None) -> list[Clause]:
         self._refresh()

@@ -13,11 +13,13 @@ only. psycopg is imported here only: the default install never loads this module
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,6 +27,7 @@ from psycopg import sql
 
 from indexing.backend import redact_url
 from kb.errors import KBVersionError
+from kb.models import ParsedDocument
 from kb.sidedb import Serialised
 from kb.store import _SCHEMA, SCHEMA_VERSION, Store
 
@@ -33,6 +36,12 @@ _WRITE_LOCK = "policykb-store-write"
 _TRIGGER = re.compile(
     r"CREATE TRIGGER IF NOT EXISTS (\w+) BEFORE (UPDATE|DELETE) ON (\w+)\s+BEGIN SELECT RAISE\(ABORT, '([^']*)'\); END",
     re.IGNORECASE)
+#: The uploaded files themselves, so that any app server can read a document again (a re-parse after a
+#: correction) although the file reached another server's folder; one row per document, replaced with it.
+_ORIGINALS = ("CREATE TABLE IF NOT EXISTS originals (doc_id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, "
+              "name TEXT NOT NULL, data BYTEA NOT NULL, stored_at TIMESTAMPTZ NOT NULL DEFAULT now())")
+#: Larger files are not kept in the database (the upload limit is far below it).
+MAX_ORIGINAL_BYTES = 256 * 2**20
 _RESERVED = re.compile(r"\buser\b", re.IGNORECASE)  # a column name in SQLite, CURRENT_USER in PostgreSQL
 
 
@@ -189,6 +198,7 @@ class PgStore(Store):
                     conn.raw.execute(statement)
                 conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
                 conn.execute("INSERT INTO meta VALUES ('generation', '0')")
+            conn.raw.execute(_ORIGINALS)  # also in a store made before originals were kept
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if not row or row[0] != str(SCHEMA_VERSION):
             self.close()
@@ -212,6 +222,41 @@ class PgStore(Store):
         with conn.raw.transaction():
             conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (_lock_key(_WRITE_LOCK),))
             yield conn.cursor()
+
+
+    # -- originals: the bytes of each document's source file, for every server ------------------------
+    def save(self, parsed: ParsedDocument, ingested_at: str) -> None:
+        """The document and (when its source file is readable here) its original bytes, all or nothing."""
+        original = _read_original(parsed.document.source_path)
+        with self.transaction() as cur:
+            super().save(parsed, ingested_at)  # nested: a savepoint on this thread's connection
+            if original is not None:
+                name, data = original
+                cur.execute("INSERT INTO originals (doc_id, sha256, name, data) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT (doc_id) DO UPDATE SET sha256 = EXCLUDED.sha256, name = EXCLUDED.name, "
+                            "data = EXCLUDED.data, stored_at = now()",
+                            (parsed.document.doc_id, hashlib.sha256(data).hexdigest(), name, data))
+
+    def remove(self, doc_id: str) -> bool:
+        with self.transaction() as cur:
+            removed = super().remove(doc_id)
+            cur.execute("DELETE FROM originals WHERE doc_id = ?", (doc_id,))
+        return removed
+
+    def original(self, doc_id: str) -> tuple[str, bytes] | None:
+        """(file name, bytes) of the document's source file as uploaded, or None when none was kept."""
+        row = self._conn.execute("SELECT name, data FROM originals WHERE doc_id = ?", (doc_id,)).fetchone()
+        return (str(row[0]), bytes(row[1])) if row else None
+
+
+def _read_original(source_path: str) -> tuple[str, bytes] | None:
+    path = Path(source_path)
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_ORIGINAL_BYTES:
+            return None
+        return path.name, path.read_bytes()
+    except OSError:
+        return None
 
 
 def open_store(url: str):

@@ -176,9 +176,9 @@ class DocAdmin:
         say = progress or _quiet
         row = self.row(doc_id)
         doc = row.document
-        source = Path(doc.source_path)
-        if not source.is_file():
-            raise DocAdminError(f"找不到《{doc.title}》的原始文件（{source.name}），无法重新解析；请重新上传。")
+        source = self.library.original_file(doc)  # on PostgreSQL: the bytes kept in the store, for any server
+        if source is None:
+            raise DocAdminError(f"找不到《{doc.title}》的原始文件（{Path(doc.source_path).name}），无法重新解析；请重新上传。")
         say(0.05, f"正在重新解析《{doc.title}》")
         with Parser(self.library.limits) as parser:
             parsed = self.library.parse_one(source, source.name, parser)
