@@ -315,9 +315,12 @@ class PgBackend:
         metas: Mapping[str, PassageMeta] | None = None,
     ) -> PgIndex:
         """The live version; :class:`StaleIndexError` when it was built from something else, or its
-        tables do not hold what its manifest says."""
-        with self._connect() as conn:
-            row = conn.execute(
+        tables do not hold what its manifest says. The index pins its version (a shared advisory lock on
+        a connection of its own) until it is closed or collected: :meth:`cleanup` in any process leaves a
+        pinned old version alone, so a server still reading it never finds its tables dropped."""
+        pin = self._connect()
+        try:
+            row = pin.execute(
                 sql.SQL("SELECT v.id, v.manifest, v.user_terms FROM {} l JOIN {} v ON v.id = l.version_id "
                         "WHERE l.name = %s").format(self._t("live"), self._t("versions")), (self.name,)
             ).fetchone()
@@ -326,37 +329,43 @@ class PgBackend:
             vid, manifest, terms = int(row[0]), Manifest.from_dict(row[1]), list(row[2])
             where = f"{self.schema}.{self.name} v{vid}"
             check_version(manifest, embedder, kb_version, dictionary_hash, clause_count, where)
-            try:
-                count = conn.execute(sql.SQL("SELECT count(*), max(vector_dims(embedding)) FROM {}")
-                                     .format(self._t("passages", vid))).fetchone()
+            pin.execute("SELECT pg_advisory_lock_shared(%s, %s)", (self._lock_key(), vid))
+            try:  # pinned: from here on no cleanup drops it; it may have gone just before
+                count = pin.execute(sql.SQL("SELECT count(*), max(vector_dims(embedding)) FROM {}")
+                                    .format(self._t("passages", vid))).fetchone()
             except psycopg.errors.UndefinedTable as exc:
                 raise StaleIndexError(f"index {where}: its tables are missing") from exc
-        assert count is not None
-        if int(count[0]) != manifest.clause_count or (count[0] and int(count[1]) != manifest.dim):
-            raise StaleIndexError(f"index {where} is inconsistent: {count[0]} rows, manifest {manifest.clause_count}")
-        tokenizer = Tokenizer(terms)
-        if tokenizer.dictionary_hash != manifest.dictionary_hash:
-            raise StaleIndexError(f"index {where}: user_terms do not match its dictionary hash")
-        return PgIndex(self, vid, manifest, tokenizer, embedder, fusion)
+            assert count is not None
+            if int(count[0]) != manifest.clause_count or (count[0] and int(count[1]) != manifest.dim):
+                raise StaleIndexError(f"index {where} is inconsistent: {count[0]} rows, "
+                                      f"manifest {manifest.clause_count}")
+            tokenizer = Tokenizer(terms)
+            if tokenizer.dictionary_hash != manifest.dictionary_hash:
+                raise StaleIndexError(f"index {where}: user_terms do not match its dictionary hash")
+        except BaseException:
+            pin.close()
+            raise
+        return PgIndex(self, vid, manifest, tokenizer, embedder, fusion, pin=pin)
 
     def cleanup(self, keep_old: int = KEEP_OLD_VERSIONS) -> None:
-        """Drop old versions beyond the ``keep_old`` newest, and builds whose process died unpublished."""
+        """Drop old versions beyond the ``keep_old`` newest, and builds whose process died unpublished;
+        a version that a builder or an open index (any process) still holds is left for a later cleanup."""
         with self._connect() as conn:
             rows = conn.execute(sql.SQL("SELECT id, state FROM {} WHERE name = %s ORDER BY id DESC")
                                 .format(self._t("versions")), (self.name,)).fetchall()
             old = [int(i) for i, state in rows if state == "old"]
-            doomed = old[keep_old:]
-            for vid, state in rows:
-                if state in ("building", "ready"):
-                    got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (self._lock_key(), vid)).fetchone()
-                    if got and got[0]:  # nobody is building it any more
-                        conn.execute("SELECT pg_advisory_unlock(%s, %s)", (self._lock_key(), vid))
-                        doomed.append(int(vid))
+            doomed = old[keep_old:] + [int(vid) for vid, state in rows if state in ("building", "ready")]
             for vid in doomed:
-                with conn.transaction():
-                    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}")
-                                 .format(self._t("passages", vid), self._t("postings", vid)))
-                    conn.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(self._t("versions")), (vid,))
+                got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (self._lock_key(), vid)).fetchone()
+                if not (got and got[0]):  # being built, or pinned by a reader
+                    continue
+                try:
+                    with conn.transaction():
+                        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}, {}")
+                                     .format(self._t("passages", vid), self._t("postings", vid)))
+                        conn.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(self._t("versions")), (vid,))
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s, %s)", (self._lock_key(), vid))
 
     def versions(self) -> list[tuple[int, str]]:
         """(id, state) of every version of this index, newest first (for operators and tests)."""
@@ -399,9 +408,11 @@ class PgIndex:
         tokenizer: Tokenizer,
         embedder: Embedder,
         fusion: FusionParams | None = None,
+        pin: psycopg.Connection | None = None,
     ) -> None:
         self.backend = backend
         self.version_id = version_id
+        self._pin = pin  # holds the shared advisory lock on this version (see PgBackend.open)
         self.manifest = manifest
         self.tokenizer = tokenizer
         self.embedder = embedder
@@ -422,9 +433,19 @@ class PgIndex:
         return conn
 
     def close(self) -> None:
+        """Close this thread's connection and unpin the version (other threads' connections close when
+        the index is collected)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
+        if self._pin is not None:
+            self._pin.close()
+
+    def __del__(self) -> None:
+        pin = getattr(self, "_pin", None)
+        if pin is not None and not pin.closed:
+            with contextlib.suppress(Exception):
+                pin.close()
 
     # ------------------------------------------------------------------ SQL pieces
 

@@ -291,8 +291,33 @@ def test_readers_during_publish_see_one_version(pair, pg_dsn):
     assert {v for v, _ in seen} == {version, "half"}
     for kb_version, ids in seen:
         assert ids == (want_old if kb_version == version else want_new)
+    old.close()  # unpinned (an open index keeps its version: see the next test)
+    new.close()
+    backend.cleanup()
     states = [s for _, s in backend.versions()]
     assert states.count("live") == 1 and states.count("old") <= 1
+
+
+def test_an_open_index_keeps_its_version_until_it_is_closed(pair, pg_dsn):
+    """Server B still answers from version 1 while server A publishes versions 2 and 3: cleanup (any
+    process) leaves a version an open index pins; closed, the next cleanup drops it."""
+    _, postgres = pair
+    passages, metas, terms, _ = _build_inputs(postgres)
+    memo = postgres.index().embedder
+    query = dev_questions()[0]
+    server_a, server_b = PgBackend(pg_dsn, name="pinned"), PgBackend(pg_dsn, name="pinned")
+    first = server_a.build(passages[:60], memo, terms, "v1", metas=metas, reuse=postgres.folder)
+    first.close()
+    on_b = server_b.open(memo, "v1", dictionary_hash(terms))
+    want = [h.clause_id for h in on_b.search(query, k=5, mode="hybrid")]
+    for n, version in ((50, "v2"), (40, "v3")):
+        server_a.build(passages[:n], memo, terms, version, metas=metas, reuse=postgres.folder).close()
+    assert [h.clause_id for h in on_b.search(query, k=5, mode="hybrid")] == want  # its tables are still there
+    assert (on_b.version_id, "old") in server_a.versions()
+    on_b.close()
+    server_a.cleanup()
+    assert on_b.version_id not in [v for v, _ in server_a.versions()]
+    assert [s for _, s in server_a.versions()] == ["live", "old"]
 
 
 
