@@ -54,15 +54,12 @@ def _act(page, button: str, expected: str) -> str:
 
 
 def _type(page, selector: str, value: str) -> None:
-    """Fill a form field and see the value stay: a fill event of the same pick still under way (Gradio runs
-    .change once per update of the dropdown) may write the stored value over it once."""
+    """Fill a form field once and see the value stay: the pick fills the fields only when a document is
+    picked by hand (ui/tab_docs.py), never on a later update of the dropdown's choices or value."""
     field = page.locator(selector).first
-    for _ in range(5):
-        field.fill(value)
-        page.wait_for_timeout(800)
-        if field.input_value() == value:
-            return
-    raise AssertionError(f"{selector} keeps being reset: {field.input_value()}")
+    field.fill(value)
+    page.wait_for_timeout(2000)
+    assert field.input_value() == value, f"{selector} was reset to {field.input_value()!r}"
 
 
 def _pick(page, title: str) -> None:

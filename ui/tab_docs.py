@@ -189,7 +189,10 @@ class DocsPanel:
                           js="(d, b) => confirm('确定从知识库中删除所选文件吗？删除后不可恢复。') ? [d, b] : [null, b]", **write)
         self.save.click(do_save, [self.pick, *self.fields, browse], outputs, **write)
 
-        def fill(doc_id, request: gr.Request):
+        def fill(evt: gr.SelectData, request: gr.Request):
+            # .select fires only when the administrator picks an option by hand: every action re-sets the
+            # dropdown's choices and value, and a .change fill then ran again, late, over what was being typed
+            doc_id = evt.value if isinstance(evt.value, str) else None
             if admin(request) is None or not doc_id:
                 return [gr.update() for _ in _FIELDS]
             try:
@@ -198,7 +201,7 @@ class DocsPanel:
                 return [gr.update() for _ in _FIELDS]
             return [current.get(n) or "" for n in _FIELDS]
 
-        self.pick.change(fill, self.pick, self.fields, **private)
+        self.pick.select(fill, None, self.fields, **private)
 
         def on_load(request: gr.Request):
             if admin(request) is None:
