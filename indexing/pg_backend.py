@@ -62,6 +62,10 @@ from indexing.store import (
 from indexing.tokenizer import Tokenizer
 
 DEFAULT_SCHEMA = "policykb"
+TEMPORARY_MAX_CONNECTIONS = 300
+#: thread -> {dsn: connection}: the read connection every open index of this process shares on a thread,
+#: so that a new version (after an upload) adds no connection per request thread
+_READERS = threading.local()
 _NAME = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
 
 
@@ -381,10 +385,16 @@ def temporary_postgres(prefix: str = "policykb-pg-") -> Iterator[str]:
     temporary folder, listening on a Unix socket only (run as its own unprivileged user when started by
     root); yields its URL, then stops it and deletes the folder."""
     import pgserver
+    from pgserver._commands import pg_ctl
 
     root = Path(tempfile.mkdtemp(prefix=prefix))
     server = pgserver.get_server(root / "data", cleanup_mode="delete")
     try:
+        # PostgreSQL's default of 100 connections is too few for two app servers under load (each
+        # request thread keeps a store and an index connection): restart once with more
+        with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+            conn.execute(f"ALTER SYSTEM SET max_connections = {TEMPORARY_MAX_CONNECTIONS}")
+        pg_ctl(["-w", "-l", str(server.log), "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
         yield server.get_uri()
     finally:
         server.cleanup()
@@ -418,7 +428,6 @@ class PgIndex:
         self.embedder = embedder
         self.fusion = fusion_of(manifest, fusion)
         self.approximate = manifest.dense_index == "hnsw"
-        self._local = threading.local()
         self._p = backend._t("passages", version_id)
         self._q = backend._t("postings", version_id)
 
@@ -426,16 +435,18 @@ class PgIndex:
         return self.manifest.clause_count
 
     def _conn(self) -> psycopg.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = self.backend._connect()
-            self._local.conn = conn
+        """This thread's read connection to the database, shared by every open index on it."""
+        conns = getattr(_READERS, "by_dsn", None)
+        if conns is None:
+            conns = _READERS.by_dsn = {}
+        conn = conns.get(self.backend.dsn)
+        if conn is None or conn.closed or conn.broken:
+            conn = conns[self.backend.dsn] = self.backend._connect()
         return conn
 
     def close(self) -> None:
-        """Close this thread's connection and unpin the version (other threads' connections close when
-        the index is collected)."""
-        conn = getattr(self._local, "conn", None)
+        """Close this thread's read connection (reopened when needed) and unpin the version."""
+        conn = getattr(_READERS, "by_dsn", {}).get(self.backend.dsn)
         if conn is not None:
             conn.close()
         if self._pin is not None:
