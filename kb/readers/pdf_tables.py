@@ -70,7 +70,7 @@ def build_tables(
     reader, page, frags: list[Frag], state: TableState
 ) -> tuple[list[tuple[float, str]], list[Frag]]:
     """Return ((top y, row line) for each table row, fragments outside any table)."""
-    rects = _stroked_rects(reader, page)
+    rects = _cell_rects(reader, page)
     if len(rects) > MAX_RECTS:  # not a table anyone reads: the page is read as plain text
         state.last_row = None
         return [], frags
@@ -83,7 +83,8 @@ def build_tables(
     rows: list[tuple[float, str]] = []
     used: set[int] = set()
     for cluster in _clusters(rects):
-        table_rows, inside = _table_rows(cluster, frags, state)
+        # the page's first table may continue the one the page before ended with
+        table_rows, inside = _table_rows(cluster, frags, state, continued=not rows)
         if table_rows is None:
             continue
         used.update(inside)
@@ -92,8 +93,10 @@ def build_tables(
     return rows, rest
 
 
-def _stroked_rects(reader, page) -> list[_Rect]:
-    """Rectangles that are stroked (cell borders), with the current transformation applied."""
+def _cell_rects(reader, page) -> list[_Rect]:
+    """Cell rectangles, with the current transformation applied: stroked ones (cell borders), and the
+    clipping ones (`re W n`) some writers (WPS, Word) put around each cell's content while drawing the
+    borders as separate rules; a lone clip (a page or a text box) makes no grid and is read as text."""
     from pypdf.generic import ContentStream
 
     contents = page.get_contents()
@@ -103,6 +106,7 @@ def _stroked_rects(reader, page) -> list[_Rect]:
     ctm = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
     stack: list[list[float]] = []
     pending: list[tuple[float, float, float, float]] = []
+    clipping = False
     rects: list[_Rect] = []
     for operands, op in ops:
         if op == b"q":
@@ -123,7 +127,7 @@ def _stroked_rects(reader, page) -> list[_Rect]:
         elif op == b"re" and len(operands) == 4:
             x, y, w, h = (float(v) for v in operands)
             pending.append((x, y, x + w, y + h))
-        elif op in (b"S", b"s", b"B", b"B*", b"b", b"b*"):
+        elif op in (b"S", b"s", b"B", b"B*", b"b", b"b*") or (op == b"n" and clipping):
             for x0, y0, x1, y1 in pending:
                 px = [x0 * ctm[0] + y0 * ctm[2] + ctm[4], x1 * ctm[0] + y1 * ctm[2] + ctm[4]]
                 py = [x0 * ctm[1] + y0 * ctm[3] + ctm[5], x1 * ctm[1] + y1 * ctm[3] + ctm[5]]
@@ -131,9 +135,12 @@ def _stroked_rects(reader, page) -> list[_Rect]:
                 if r.x1 - r.x0 >= 4 and r.y1 - r.y0 >= 4:
                     rects.append(r)
             pending = []
-        elif op in (b"f", b"F", b"f*", b"n", b"W", b"W*"):
-            if op not in (b"W", b"W*"):
-                pending = []
+            clipping = False
+        elif op in (b"W", b"W*"):
+            clipping = True
+        elif op in (b"f", b"F", b"f*", b"n"):
+            pending = []
+            clipping = False
     unique: dict[tuple[int, int, int, int], _Rect] = {}
     for r in rects:
         unique.setdefault((round(r.x0), round(r.y0), round(r.x1), round(r.y1)), r)
@@ -190,7 +197,7 @@ def _cuts(values: list[float]) -> list[float]:
     return out
 
 
-def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState):
+def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState, continued: bool = False):
     xs = _cuts([r.x0 for r in cluster] + [r.x1 for r in cluster])
     ys = _cuts([r.y0 for r in cluster] + [r.y1 for r in cluster])[::-1]  # top to bottom
     ncols, nrows = len(xs) - 1, len(ys) - 1
@@ -199,7 +206,10 @@ def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState):
     inside: set[int] = set()
     near = _buckets(cluster, 1.0)
     for i, frag in enumerate(frags):
-        px, py = frag.x + 0.5, frag.y + frag.size * 0.3
+        # the middle of the first glyph: a cell's text starts on its left border, which it shares with
+        # the cell before (a merged column cell would otherwise take its neighbour's text)
+        first = frag.text.lstrip()[:1] or " "
+        px, py = frag.x + 0.5 * char_width(first) * frag.size, frag.y + frag.size * 0.3
         held = sorted(set(near.get((int(px // _BUCKET), int(py // _BUCKET)), ())))
         holders = [cluster[k] for k in held if cluster[k].contains(px, py)]
         if holders:
@@ -217,6 +227,8 @@ def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState):
     widths = [xs[i + 1] - xs[i] for i in range(ncols)]
     widest = widths.index(max(widths))
     texts = {id(r): _cell_text(r) for r in cluster}
+    if continued and state.header is not None and state.last_row is not None and len(state.last_row) == ncols:
+        _carry_over(grid, texts, state.last_row)
     out: list[tuple[float, str]] = []
     for ri in range(nrows):
         cells = [texts[id(r)] if r is not None else "" for r in grid[ri]]
@@ -227,7 +239,7 @@ def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState):
             out.append((ys[ri], cells[0]))  # one cell across the table: a caption or section line
             state.last_row = None
             continue
-        line = row_line(cells)
+        line = row_line(_one_per_cell(cells, grid[ri]))
         if out == [] and state.header == line:
             continue  # the header repeated on a continuation page
         if state.header is None or (not out and not _SERIAL.match(cells[0])):
@@ -238,8 +250,32 @@ def _table_rows(cluster: list[_Rect], frags: list[Frag], state: TableState):
                 out.append((ys[ri], line))
                 continue
         _fill_down(cells, widest, state)
-        out.append((ys[ri], row_line(cells)))
+        out.append((ys[ri], row_line(_one_per_cell(cells, grid[ri]))))
     return out, inside
+
+
+def _carry_over(grid: list[list[_Rect | None]], texts: dict[int, str], previous: list[str]) -> None:
+    """A table continued from the page before: the empty cells its top row starts with (grouping cells
+    merged down across the page break, 三、本年度办理结果 / （四）无法提供) hold the text the last row
+    before the break had in their columns, in every row they span. A writer may draw no cell at all
+    for such a remainder: the column's undrawn run from the top is taken as the cell."""
+    for ci, r in enumerate(grid[0]):
+        if r is not None and texts[id(r)].strip():
+            return
+        if not previous[ci].strip():
+            continue
+        if r is None:
+            r = _Rect(0.0, 0.0, 0.0, 0.0)
+            for row in grid:
+                if row[ci] is not None:
+                    break
+                row[ci] = r
+        texts[id(r)] = previous[ci]
+
+
+def _one_per_cell(cells: list[str], owners: list[_Rect | None]) -> list[str]:
+    """A cell merged across columns is written once in its row (merged down, it is written in each row)."""
+    return [c for ci, c in enumerate(cells) if ci == 0 or owners[ci] is None or owners[ci] is not owners[ci - 1]]
 
 
 def _fill_down(cells: list[str], widest: int, state: TableState) -> None:
