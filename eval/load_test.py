@@ -25,6 +25,14 @@ What it does:
   quiet value, and the server's peak memory (VmHWM from /proc/<pid>/status; psutil when installed);
 - writes eval/results/load_test.json and eval/results/load_test.md (with the command used).
 
+Two app servers on one PostgreSQL (issue 14), ``--two-servers [--database URL]`` (default: a temporary
+pgserver on a Unix socket): the KB is ingested into the database, servers A and B are started from two
+empty KB folders on it, the clients are split over both (even ones to A, odd ones to B), the normal
+document is uploaded midway through A's UI upload path (no hostile files), and B is polled from the
+moment A's upload starts until its /api/search returns the new document; writes
+eval/results/load_test_two_servers.{json,md}. Pass: 0 errors, the upload ingested, B answers within
+--max-visible seconds (10) of A's upload finishing.
+
 Bounded: at most --max-requests requests, --quiet + --duration seconds of load, --request-timeout per
 request, uploads waited for at most --upload-timeout, and a fixed server start-up timeout. The server is
 stopped (SIGTERM, then SIGKILL) by its pid. Exit status: 0 when errors == 0, every upload behaved as
@@ -133,6 +141,7 @@ class Server:
 
     def start(self, timeout: float) -> float:
         self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 (closed in stop())
+        self.kb.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **self.extra_env)
         self.proc = subprocess.Popen(
             [*policykb_cmd(), "serve", "--kb", str(self.kb), "--host", HOST, "--port", str(self.port)],
@@ -202,6 +211,7 @@ class Sample:
     ok: bool
     status: int
     error: str = ""
+    server: int = 0  # which server answered (--two-servers: 0 = A, 1 = B)
 
 
 @dataclass
@@ -338,7 +348,7 @@ def check_bad(status: int, data: object) -> str:
 
 
 def client_loop(n: int, port: int, questions: list[str], t0: float, deadline: float, stats: Stats,
-                args: argparse.Namespace, session: Session = NO_SESSION) -> None:
+                args: argparse.Namespace, session: Session = NO_SESSION, server: int = 0) -> None:
     rng = random.Random(args.seed * 1000 + n)
     client = Client(port, args.request_timeout, session)
     try:
@@ -372,7 +382,7 @@ def client_loop(n: int, port: int, questions: list[str], t0: float, deadline: fl
                 client.close()
                 client = Client(port, args.request_timeout, session)
             ms = (time.monotonic() - start) * 1000
-            stats.add(Sample(kind, start - t0, ms, not error, status, error))
+            stats.add(Sample(kind, start - t0, ms, not error, status, error, server))
     finally:
         client.close()
 
@@ -654,8 +664,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--upload-timeout", type=float, default=900.0)
     ap.add_argument("--startup-timeout", type=float, default=600.0)
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--out", type=Path, default=RESULTS / "load_test", help="writes OUT.json and OUT.md")
+    ap.add_argument("--out", type=Path, default=None, help="writes OUT.json and OUT.md "
+                    "(default: eval/results/load_test, or load_test_two_servers)")
+    ap.add_argument("--two-servers", action="store_true",
+                    help="two `policykb serve` on one PostgreSQL, clients split over both, upload through A, "
+                         "poll B until the document answers")
+    ap.add_argument("--database", help="with --two-servers: postgresql://... (default: a temporary pgserver)")
+    ap.add_argument("--max-visible", type=float, default=10.0,
+                    help="with --two-servers: seconds after A's upload within which B must answer")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = RESULTS / ("load_test_two_servers" if args.two_servers else "load_test")
+    if args.database and not args.two_servers:
+        ap.error("--database goes with --two-servers")
+    if args.two_servers and (args.signed_in or args.source_kb):
+        ap.error("--two-servers builds its KB in the database and runs without sign-in")
     if args.upload is None:
         ap.error("no document to upload: pass --upload FILE")
     if not 1 <= args.clients <= 256:
@@ -685,6 +708,10 @@ def make_uploads(args: argparse.Namespace, work: Path) -> list[Upload]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.two_servers:
+        from eval.load_two_servers import run_two_servers
+
+        return run_two_servers(args, argv)
     from kb.sandbox import ParseLimits
 
     def log(msg: str) -> None:
