@@ -12,10 +12,13 @@ import pytest
 
 psycopg = pytest.importorskip("psycopg")
 
+import test_pg_store  # noqa: E402
 from conftest import TODAY  # noqa: E402
 
 from kb.library import Library  # noqa: E402
 from kb.sidedb import DATABASE_ENV  # noqa: E402
+
+database = test_pg_store.database  # the fixture: a new database per test, made the process's setting
 
 POLICY = """广安市人民政府办公室关于印发广安市测试企业奖励办法的通知
 广安府办发〔2026〕99号
@@ -27,16 +30,6 @@ POLICY = """广安市人民政府办公室关于印发广安市测试企业奖�
 广安市人民政府办公室
 2026年1月1日
 """
-
-
-@pytest.fixture()
-def database(pg_dsn, monkeypatch) -> str:
-    name = f"kb_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    url = pg_dsn.replace("/postgres?", f"/{name}?")
-    monkeypatch.setenv(DATABASE_ENV, url)
-    return url
 
 
 def _upload(folder: Path, text: str = POLICY) -> Path:
