@@ -36,9 +36,41 @@ class Header:
     issue_date: str | None
 
 
+# a title line the normaliser joined with the 文号 line and/or the salutation below it (a title of 45
+# characters or more reads as a hard-wrapped sentence): "……的通知" + "穗民规字〔2024〕3号" + "各区人民政府，……："
+_GLUED_HEAD = re.compile(
+    rf"^(?P<title>[^。，；：《》]{{4,120}}{_KINDS}(?:（[^）]{{1,10}}）)?)"
+    r"(?P<number>[\u4e00-\u9fff]{1,12}\s*[〔［\[【]\s*\d{4}\s*[〕］\]】]\s*\d{1,4}\s*号)?"
+    r"(?P<salutation>[^。；]{2,120}[：:])?$"
+)
+_SALUTATION_START = re.compile(r"^(?:各|有关|全市|市直|区直|县直)|(?:机构|机关)[：:]$")
+# the first half of a title broken over two lines: "……关于进一步做好" above "……工作的通知"
+_TITLE_START = re.compile(r"^[^。，；：《》]{2,60}关于[^。，；：《》]{0,40}$")
+
+
+def _split_head(lines: list[str]) -> list[str]:
+    """The first lines with a glued title, 文号 and salutation cut apart again, and a title broken over
+    two lines joined: a 文号 ends a title, and a salutation ending in ：is never part of one."""
+    out: list[str] = []
+    for i, ln in enumerate(lines):
+        m = _GLUED_HEAD.match(ln) if i < 4 and len(ln) <= 300 else None
+        salutation = m.group("salutation") if m else None
+        addressed = not salutation or _SALUTATION_START.search(salutation) or _SALUTATION_END.fullmatch(salutation[-2:])
+        if m and (m.group("number") or salutation) and addressed:
+            out.extend(part for part in (m.group("title"), m.group("number"), m.group("salutation")) if part)
+        else:
+            out.append(ln)
+    for i in range(min(len(out), 4) - 1):
+        upper, lower = out[i], out[i + 1]
+        if _TITLE_START.match(upper) and not _TITLE_LINE.match(upper) and _TITLE_LINE.match(upper + lower) \
+                and not lower.startswith("关于"):
+            return out[:i] + [upper + lower] + out[i + 2 :]
+    return out
+
+
 def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
     """Title, 文号, issuer and date from the first lines (and the web-page tail for 文号)."""
-    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    lines = _split_head([ln.strip() for ln in text.split("\n") if ln.strip()])
     head = "\n".join(lines[:12])[:1500]
     number = ""
     for ln in lines[:6]:

@@ -3,7 +3,13 @@ title from the page's own subject sentence, issuers from the signature block, th
 
 from __future__ import annotations
 
+import io
+
+import pytest
+
 from kb.header import INFERRED_TITLE_MARK, read_header
+from kb.parse import parse_text
+from kb.readers import read_bytes
 
 
 def test_number_in_the_first_block_not_a_cited_one():
@@ -50,3 +56,51 @@ def test_joint_issuers_from_the_signature_block_and_the_closing_date():
 
 def test_issuer_line_above_the_title():
     assert read_header("洪泽区人民政府\n2023年政府信息公开工作年度报告\n本报告由区政府办公室编制。").issuer == "洪泽区人民政府"
+
+
+
+# a title, its 文号 line and the salutation on adjacent short lines: the normaliser joins a title of 45
+# characters or more with the lines below it (it reads as a hard-wrapped sentence), so the header sees
+# "……工作的通知穗民规字〔2024〕3号各区人民政府，……：" and read the 文号 as "通知穗民规字〔2024〕3号"
+_LONG_TITLE = "广州市民政局 广州市财政局 广州市卫生健康委员会关于进一步做好全市老年人助餐配餐服务工作的通知"
+_LAYOUTS = {
+    "one-title-line": [_LONG_TITLE],
+    "title-over-two-lines": ["广州市民政局 广州市财政局 广州市卫生健康委员会关于进一步做好", "全市老年人助餐配餐服务工作的通知"],
+    "short-title": ["广州市民政局关于加强养老服务的通知"],
+}
+_NUMBER = "穗民规字〔2024〕3号"
+_SALUTE = "各区人民政府，市政府各部门、各直属机构："
+_BODY = ["为进一步做好老年人助餐服务工作，现就有关事项通知如下。", "一、总体要求", "（一）坚持就近便利。各区要合理布局助餐点。"]
+
+
+def _docx(paragraphs: list[str]) -> bytes:
+    docx = pytest.importorskip("docx")
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("blank", [False, True], ids=["tight", "blank-lines"])
+@pytest.mark.parametrize("fmt", ["txt", "docx"])
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_a_number_line_ends_the_title_and_a_salutation_is_never_part_of_it(layout: str, fmt: str, blank: bool):
+    lines = [*_LAYOUTS[layout], _NUMBER, _SALUTE, *_BODY]
+    paragraphs = [p for line in lines for p in ([line, ""] if blank else [line])]
+    data = "\n".join(paragraphs).encode("utf-8") if fmt == "txt" else _docx(paragraphs)
+    document = parse_text(read_bytes(data, f"通知.{fmt}").text, f"通知.{fmt}", fmt).document
+    assert (document.number, document.title) == (_NUMBER, "".join(_LAYOUTS[layout]).replace(" ", ""))
+
+
+def test_a_glued_head_is_cut_apart_only_where_it_reads_so():
+    title = _LONG_TITLE.replace(" ", "")
+    glued = read_header(f"{title}{_NUMBER}{_SALUTE}\n为做好工作，现就有关事项通知如下。")
+    assert (glued.title, glued.number) == (title, _NUMBER)
+    assert read_header(f"{title}{_SALUTE}\n为做好工作，现就有关事项通知如下。").title == title
+    other = read_header("广州市民政局关于加强养老服务的通知穗民〔2024〕3号市各有关单位：\n现通知如下。")
+    assert (other.title, other.number) == ("广州市民政局关于加强养老服务的通知", "穗民〔2024〕3号")
+    # "……的通知要求：" cites a notice in a sentence: no title and salutation there
+    cited = read_header("各区民政局：\n根据省政府关于加强养老服务的通知要求：\n一、总体要求", fallback_title="文件名")
+    assert cited.title == "文件名"
