@@ -4,8 +4,10 @@ with 1 and 2 workers (one e5 thread each) and in this process (e5 on every core)
     nice -n 10 python -m eval.bench_pg_ingest [--docs 6]     # writes eval/results/bulk_ingest.md and .json
 
 Wall seconds per phase (parse + store, embed, index build), passages embedded, and the embedding cost per
-1,000 clauses in core-seconds (embed wall x cores the embedder used). The VM's two cores are shared with
-other jobs: the load average at start and end of each run is recorded beside it.
+1,000 clauses: measured CPU seconds of the embedding processes (every thread), beside embed wall x cores
+the embedder may use; and how many threads of one embedding process were busy (1 = the worker is pinned
+to one thread). The VM's two cores are shared with other jobs: the load average at start and
+end of each run is recorded beside it.
 """
 
 from __future__ import annotations
@@ -36,11 +38,16 @@ def run(files: list[Path], mode: str, workers: int) -> dict:
         again, _ = bulk_ingest(lib, files, workers=workers, use_ray=mode == "ray")
         lib.store.close()
     cores = workers if mode == "ray" else os.cpu_count() or 1
+    usage = report.extra.get("embed_usage", [])
+    cpu = sum(u["cpu_s"] for u in usage)
     row = {"mode": mode, "workers": workers, "embed_cores": cores, "docs": len(files), "clauses": report.clauses,
            "embedded": report.embedded_new, "parse_s": round(report.parse_s, 1), "embed_s": round(report.embed_s, 1),
            "index_s": round(report.index_s, 1), "wall_s": round(wall, 1),
            "clauses_per_s": round(report.clauses / wall, 2),
            "embed_core_s_per_1000": round(report.embed_s * cores / max(report.embedded_new, 1) * 1000, 1),
+           "embed_cpu_s_per_1000": round(cpu / max(report.embedded_new, 1) * 1000, 1),
+           "embed_cpu_per_wall": round(cpu / report.embed_s, 2) if report.embed_s else None,
+           "peak_threads_per_embedder": max((int(u["peak_threads"]) for u in usage), default=0),
            "reingest_embedded": again.embedded_new, "reingest_s": round(again.parse_s + again.embed_s + again.index_s, 1),
            "load_start": round(load0, 2), "load_end": round(os.getloadavg()[0], 2)}
     print(json.dumps(row, ensure_ascii=False), flush=True)
@@ -70,11 +77,17 @@ def main() -> None:
         f"{len(files)} corpus-bulk dev documents into a fresh KB (e5), then the same files again (re-ingest).",
         f"Embedding speed-up of 2 Ray workers over 1: {meta['speedup_2_vs_1_embed']}x.",
         "",
+        "embed CPU s per 1,000: CPU time the embedding processes used (all their threads), measured; "
+        "wall x cores: embed wall seconds x the cores the embedder may use; CPU/wall: cores kept busy; "
+        "threads: threads of one embedding process busy while it embedded (CPU >= 1/4 of the wall time).",
+        "",
         "| mode | workers | clauses | embedded | parse s | embed s | index s | wall s | clauses/s "
-        "| embed core-s per 1,000 | re-ingest embedded / s | load start-end |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| embed CPU s per 1,000 | wall x cores per 1,000 | CPU/wall | threads | re-ingest embedded / s "
+        "| load start-end |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         *[f"| {r['mode']} | {r['workers']} | {r['clauses']} | {r['embedded']} | {r['parse_s']} | {r['embed_s']} "
-          f"| {r['index_s']} | {r['wall_s']} | {r['clauses_per_s']} | {r['embed_core_s_per_1000']} "
+          f"| {r['index_s']} | {r['wall_s']} | {r['clauses_per_s']} | {r['embed_cpu_s_per_1000']} "
+          f"| {r['embed_core_s_per_1000']} | {r['embed_cpu_per_wall']} | {r['peak_threads_per_embedder']} "
           f"| {r['reingest_embedded']} / {r['reingest_s']} | {r['load_start']}-{r['load_end']} |" for r in rows],
         "",
     ]

@@ -63,9 +63,49 @@ class EmbedWorker:
     def __init__(self, model: str, threads: int = 1) -> None:
         os.environ["POLICYKB_EMBED_THREADS"] = str(threads)
         self.embedder = get_embedder(model)
+        self.cpu_s = 0.0  # CPU seconds (every thread of this process) spent in embed()
+        self.peak_threads = 0  # threads of this process busy during embed() (the most over its calls)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.embedder.embed_passages(list(texts)), dtype=np.float32)
+        start = time.process_time()
+        with _RunningThreads() as running:
+            out = np.asarray(self.embedder.embed_passages(list(texts)), dtype=np.float32)
+        self.cpu_s += time.process_time() - start
+        self.peak_threads = max(self.peak_threads, running.peak)
+        return out
+
+    def usage(self) -> dict[str, float]:
+        return {"cpu_s": self.cpu_s, "peak_threads": self.peak_threads,
+                "omp_num_threads": float(os.environ.get("OMP_NUM_THREADS", "0") or 0)}
+
+
+class _RunningThreads:
+    """How many threads of this process were busy while the block ran: those whose CPU time (from
+    /proc/self/task) grew by at least a quarter of the block's wall time (Linux; 0 elsewhere)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+
+    @staticmethod
+    def _ticks() -> dict[str, int]:
+        out = {}
+        tasks = Path("/proc/self/task")
+        for t in tasks.iterdir() if tasks.is_dir() else []:
+            try:
+                fields = (t / "stat").read_text().rsplit(")", 1)[1].split()
+                out[t.name] = int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                continue
+        return out
+
+    def __enter__(self) -> _RunningThreads:
+        self._start, self._before = time.perf_counter(), self._ticks()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall_ticks = (time.perf_counter() - self._start) * os.sysconf("SC_CLK_TCK")
+        after = self._ticks()
+        self.peak = sum(after[t] - self._before.get(t, 0) >= max(1.0, 0.25 * wall_ticks) for t in after)
 
 
 class _Local:
@@ -81,7 +121,15 @@ class _Local:
 
     def embed(self, chunks: list[list[str]]) -> list[np.ndarray]:
         emb = get_embedder(self.model)
-        return [np.asarray(emb.embed_passages(c), dtype=np.float32) for c in chunks]
+        start = time.process_time()
+        with _RunningThreads() as running:
+            out = [np.asarray(emb.embed_passages(c), dtype=np.float32) for c in chunks]
+        self._usage = {"cpu_s": time.process_time() - start, "peak_threads": running.peak}
+        return out
+
+    def usage(self) -> list[dict[str, float]]:
+        """Per embedder: CPU seconds spent embedding and the most threads seen running meanwhile."""
+        return [getattr(self, "_usage", {"cpu_s": 0.0, "peak_threads": 0})]
 
     def close(self) -> None:
         pass
@@ -132,6 +180,10 @@ class _Ray:
             self._actors = [actor.remote(self.model) for _ in range(min(self.workers, len(chunks)))]
         refs = [self._actors[i % len(self._actors)].embed.remote(c) for i, c in enumerate(chunks)]
         return self.ray.get(refs)
+
+    def usage(self) -> list[dict[str, float]]:
+        """Per worker: CPU seconds its process spent embedding, and the most threads seen running."""
+        return self.ray.get([a.usage.remote() for a in self._actors])
 
     def close(self) -> None:
         for a in self._actors:
@@ -187,6 +239,7 @@ def bulk_ingest(
             vectors.update(zip(keys, vecs, strict=True))
         report.clauses, report.embedded_new, report.cached = len(clauses), len(todo), len(texts) - len(todo)
         report.embed_s = time.perf_counter() - start
+        report.extra["embed_usage"] = runner.usage() if todo else []
         if progress:
             progress(f"新嵌入 {len(todo)} 段（缓存 {report.cached} 段），用时 {report.embed_s:.1f} 秒")
     finally:

@@ -55,6 +55,8 @@ def test_bulk_ingest_on_two_workers_equals_a_plain_ingest(ray_cluster, sources, 
     got = retriever.index()
     assert got.ids == want.ids and report.clauses == len(want.ids) >= 9
     assert report.embedded_new == len(want.ids) and report.extra["index_embedded_new"] == 0  # workers embedded all
+    usage = report.extra["embed_usage"]  # each worker's e5 on one thread: workers, not threads, share the cores
+    assert usage and all(u["omp_num_threads"] == 1 and u["cpu_s"] > 0 for u in usage)
     for q in ("高新技术企业奖励多少", "博士安家补贴"):
         a, b = got.scores(q, got.ids), want.scores(q, want.ids)
         assert np.allclose([a[c] for c in got.ids], [b[c] for c in got.ids], rtol=0, atol=1e-6)
