@@ -4,13 +4,15 @@ Questions here are written for these tests in the general forms people use; none
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from kb.compose.common import Draft
-from kb.models import BODY, Clause
+from kb.models import BODY, PREAMBLE, Clause
 from kb.qa import analysis as A
 from kb.qa.candidates import Candidate, clause_units, is_junk
-from kb.qa.composers import compose
+from kb.qa.composers import announces_parts, compose
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -110,6 +112,19 @@ def test_an_item_under_a_bare_heading_answers_alone() -> None:
                     lambda c: parent if c.parent_id == parent.clause_id else None)
     assert draft.cited[0] is kids[0]
     assert "支持做优做强" not in draft.answer
+
+
+def test_a_preamble_announcing_the_parts_answers_with_the_parts() -> None:
+    # "…结合本地实际，特制定以下五条措施。" then 一、… 二、…: the measures are the document's top-level parts
+    preamble = _clause("为加快推进老旧小区改造，结合本地实际，特制定以下五条措施。", "序言")
+    preamble.kind = PREAMBLE
+    parts = [_clause(f"{n}、{name}。各地要抓好落实。", n, name)
+             for n, name in zip("一二三四五", ("优化改造方案", "盘活存量资源", "精简审批流程", "加大资金支持", "强化组织保障"), strict=True)]
+    assert announces_parts(preamble.text) and not announces_parts(parts[0].text)
+    draft = compose(A.LIST, [_cand(preamble, preamble.text)], lambda c: parts if c is preamble else [])
+    head = draft.answer.partition("。")[0]
+    assert head.startswith("特制定以下五条措施[1]：（1）优化改造方案")
+    assert re.search(r"（5）强化组织保障[^；]*\[6\]$", head) and draft.cited == [preamble, *parts]
 
 
 def test_yes_no_leads_with_the_verdict() -> None:

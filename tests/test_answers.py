@@ -34,6 +34,13 @@ def test_lead_unit_comes_from_the_task_table(answerer) -> None:
     assert "赣南大数据交易中心" in a.citations[0].text
 
 
+def test_a_working_day_count_of_a_named_unit_is_not_its_task_list(answerer) -> None:
+    # "工作日" is a measure of time, not "工作" (tasks): the unit's portfolio is not the answer
+    a = answerer.ask("市行政审批局多少个工作日内办结")
+    assert a.intent != I.UNIT_TASKS and "共牵头" not in a.answer
+    assert answerer.ask("市行政审批局负责哪些工作").intent == I.UNIT_TASKS
+
+
 def test_two_lead_units_are_both_named(answerer, library) -> None:
     row = next(r for r in library.task_rows() if r.number == "24")
     assert row.lead_units == ["市科技局", "市工信局"]

@@ -28,7 +28,7 @@ from kb.errors import QuestionError
 from kb.grounding import ungrounded
 from kb.header import DOC_NUMBER
 from kb.library import Library
-from kb.models import PREAMBLE, Answer, Citation, Clause
+from kb.models import BODY, HEADING, PREAMBLE, Answer, Citation, Clause
 from kb.normalize import fold
 from kb.qa import analysis as A
 from kb.qa import composers
@@ -96,7 +96,7 @@ class Answerer:
         unit = self._unit_in(question, doc_id)
         answer_type = A.answer_type(formal)
         intent = INTENT_OF[answer_type]
-        if unit and answer_type in (A.LIST, A.KEYWORD, A.COUNT) and re.search(r"牵头|负责|承担|参与|任务|工作|职责|哪几|哪些", formal.replace(unit, "")):
+        if unit and answer_type in (A.LIST, A.KEYWORD, A.COUNT) and re.search(r"牵头|负责|承担|参与|任务|工作(?!日)|职责|哪几|哪些", formal.replace(unit, "")):
             intent = I.UNIT_TASKS  # "文旅局…牵头哪几条": the tasks of the unit named
         elif unit and answer_type in (A.LIST, A.KEYWORD, A.UNIT) and (
                 answer_type != A.UNIT or len(formal.replace(unit, "")) <= 8):
@@ -349,7 +349,13 @@ class Answerer:
             for c in self.library.clauses():
                 if c.parent_id:
                     children.setdefault(c.parent_id, []).append(c)
-            for kids in children.values():
+            parts: dict[str, list[Clause]] = {}
+            for c in self.library.clauses():
+                if c.parent_id:
+                    continue
+                if c.kind in (BODY, HEADING):
+                    parts.setdefault(c.doc_id, []).append(c)
+            for kids in [*children.values(), *parts.values()]:
                 kids.sort(key=lambda c: c.seq)
             grams = {d.doc_id: _title_grams(d.title) for d in docs}  # once per document, not per pair
             twins: dict[str, list[str]] = {}
@@ -359,14 +365,20 @@ class Answerer:
                             _jaccard(grams[d.doc_id], grams[e.doc_id]) >= OTHER_VERSION_TITLES:
                         twins.setdefault(d.doc_id, []).append(e.title)
             view = {"titles": {d.doc_id: d.title for d in docs}, "issuers": {d.doc_id: d.issuer for d in docs},
-                    "dates": {d.doc_id: d.issue_date for d in docs}, "children": children, "twins": twins}
+                    "dates": {d.doc_id: d.issue_date for d in docs}, "children": children, "parts": parts,
+                    "twins": twins}
             with self._lock:
                 self._view, self._view_generation = view, generation
         assert self._view is not None
         return self._view
 
     def _children(self, clause: Clause) -> list[Clause]:
-        return self._kb_view()["children"].get(clause.clause_id, [])
+        """A clause's numbered child clauses; of a preamble that announces the parts that follow it
+        ("…特制定以下十条措施。"), the document's top-level parts."""
+        view = self._kb_view()
+        if clause.kind == PREAMBLE and composers.announces_parts(clause.text):
+            return view["parts"].get(clause.doc_id, [])
+        return view["children"].get(clause.clause_id, [])
 
     def _parent(self, clause: Clause) -> Clause | None:
         return self.library.clause(clause.parent_id) if clause.parent_id else None

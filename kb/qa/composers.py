@@ -79,6 +79,15 @@ def _list_holders(cand: Candidate, parent_of: Callable[[Clause], Clause | None] 
     return out
 
 
+# "特制定以下十条措施。", "现提出如下意见：", "制定本若干政策措施如下": a preamble announcing the parts after it
+_ANNOUNCES = re.compile(r"(?:以下|如下)[^。；，]{0,12}(?:措施|意见|政策|规定|条|方面|内容|事项)?[。：:]?\s*$|"
+                        r"(?:措施|意见|政策|规定)如下[。：:]?\s*$")
+
+
+def announces_parts(text: str) -> bool:
+    return bool(_ANNOUNCES.search(text.strip()))
+
+
 def _introduces(clause: Clause) -> bool:
     """Whether a clause's own text ends in a lead-in ("属于下列范围的…：") that its child clauses complete; a
     bare heading ("三、产业发展政策") groups its parts, and one part's question is not asking for all of them."""
@@ -107,6 +116,9 @@ def list_answer(best: Candidate, cands: list[Candidate], children_of: Callable[[
         lead = ""
         if lead_index is not None:
             lead = _clean(strip_marker(units[lead_index][0])).rstrip("：:")
+        elif kids and announces_parts(clause.text):
+            lead = _clean(strip_marker(units[-1][0])).rstrip("。：:") if units else ""
+            lead = re.split(r"[，,]", lead)[-1]  # the announcing words, not the purpose before them
         elif kids:
             lead = _clean(strip_marker(clause.title or units[0][0] if units else "")).rstrip("。：:")
         more = f"等{len(items)}项" if len(items) > MAX_ITEMS else ""
