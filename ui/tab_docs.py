@@ -122,17 +122,32 @@ class DocsPanel:
             viewer = self.viewer_of(service, request)
             return viewer if viewer is not None and viewer.is_admin else None
 
-        def after(message: str, kind: str, current_browse, keep=None) -> list:
-            ids = [v for _, v in doc_choices(service)]
-            return [render.numbered(render.message_card(message, kind)), gr.update(choices=doc_choices(service),
-                                                                  value=keep if keep in ids else None),
-                    batches_html(service), *refresh(current_browse)]
+        desk = desk_of(service)
 
-        outputs = [self.msg, self.pick, self.batches, *refresh_outputs]
+        def stored(doc_id) -> list:
+            """The correction fields as stored for the document (unchanged fields when there is none)."""
+            try:
+                current = desk.row(doc_id).to_dict() if doc_id else None
+            except PolicyKBError:
+                current = None
+            return [gr.update() for _ in _FIELDS] if current is None else [current.get(n) or "" for n in _FIELDS]
+
+        def after(message: str, kind: str, current_browse, keep=None, refill: bool = False) -> list:
+            ids = [v for _, v in doc_choices(service)]
+            kept = keep if keep in ids else None
+            # the fields are refilled by the action's own output (re-parsing or a correction changed what is
+            # stored), never by a later event that could land on what is being typed
+            fields = stored(kept) if refill else [gr.update() for _ in _FIELDS]
+            return [render.numbered(render.message_card(message, kind)),
+                    gr.update(choices=doc_choices(service), value=kept), batches_html(service), *fields,
+                    *refresh(current_browse)]
+
+        outputs = [self.msg, self.pick, self.batches, *self.fields, *refresh_outputs]
         write = {"concurrency_limit": 1, "concurrency_id": "write", "show_progress": "full",
                  "show_progress_on": [self.msg], **private}
 
-        def run(action: Callable, doc_id, current_browse, request: gr.Request, progress: gr.Progress) -> list:
+        def run(action: Callable, doc_id, current_browse, request: gr.Request, progress: gr.Progress,
+                refill: bool = False) -> list:
             viewer = admin(request)
             if viewer is None:
                 return after(REFUSED, "warn", current_browse)
@@ -142,9 +157,7 @@ class DocsPanel:
                 message = action(viewer, doc_id, lambda f, d: progress(f, desc=d))
             except PolicyKBError as exc:
                 return after(f"未处理：{exc}", "warn", current_browse, doc_id)
-            return after(message, "info", current_browse, doc_id)
-
-        desk = desk_of(service)
+            return after(message, "info", current_browse, doc_id, refill)
 
         def do_enable(doc_id, current_browse, request: gr.Request, progress=gr.Progress()):  # noqa: B008
             return run(lambda v, d, p: desk.set_enabled(d, True, v.name, p), doc_id, current_browse, request, progress)
@@ -158,7 +171,7 @@ class DocsPanel:
                 if not report.get("ok"):
                     raise PolicyKBError(f"重新解析失败：{report.get('error')}")
                 return f"已重新解析《{report.get('title')}》：条款 {report.get('clauses')} 条，表格行 {report.get('rows')} 行。"
-            return run(work, doc_id, current_browse, request, progress)
+            return run(work, doc_id, current_browse, request, progress, refill=True)
 
         def do_delete(doc_id, current_browse, request: gr.Request, progress=gr.Progress()):  # noqa: B008
             if not doc_id:
@@ -180,7 +193,7 @@ class DocsPanel:
                     return "没有改动。"
                 return "已更正（已记入审计日志，重新导入同一文件时保留）：" + "；".join(
                     f"{FIELD_NAMES[n]} {b or '（空）'} → {a or '（空）'}" for n, (b, a) in changes.items())
-            return run(work, doc_id, current_browse, request, progress)
+            return run(work, doc_id, current_browse, request, progress, refill=True)
 
         self.enable.click(do_enable, [self.pick, browse], outputs, **write)
         self.disable.click(do_disable, [self.pick, browse], outputs, **write)
@@ -193,13 +206,7 @@ class DocsPanel:
             # .select fires only when the administrator picks an option by hand: every action re-sets the
             # dropdown's choices and value, and a .change fill then ran again, late, over what was being typed
             doc_id = evt.value if isinstance(evt.value, str) else None
-            if admin(request) is None or not doc_id:
-                return [gr.update() for _ in _FIELDS]
-            try:
-                current = desk.row(doc_id).to_dict()
-            except PolicyKBError:
-                return [gr.update() for _ in _FIELDS]
-            return [current.get(n) or "" for n in _FIELDS]
+            return stored(doc_id) if admin(request) is not None else [gr.update() for _ in _FIELDS]
 
         self.pick.select(fill, None, self.fields, **private)
 
