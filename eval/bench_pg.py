@@ -9,7 +9,15 @@ Writes eval/results/pg_benchmark.md and .json. Passages are the real 广安 docu
 equal); each passage's vector is a unit vector seeded by its text (embedding 10^5 passages with e5 on two
 cores takes hours, and search costs the same for any vectors), identical for both backends. Questions
 are embedded once with e5 before timing: the figures are the search itself; the e5 query cost, the same
-for both backends, is reported beside them. Per size and backend: flat (exact) and HNSW dense indexes.
+for both backends, is reported beside them. Per size and backend: flat (exact) and HNSW dense indexes
+(``--indexes``); ``--out STEM`` writes eval/results/STEM.md and .json instead.
+
+Per size the passages are tokenised, weighted (BM25) and their vectors made once and handed to both
+backends' builds (their own code does the rest: COPY into PostgreSQL, its indexes, faiss, files):
+passage ``i`` is piece ``i mod P`` plus `` i``, so its tokens are the piece's tokens plus the number's,
+checked against the tokenizer on the whole passage for every piece before use. Build times therefore
+leave out tokenising and BM25 weighting ("prep s"); the results file is rewritten after every row, so a
+long run keeps what it measured.
 """
 
 from __future__ import annotations
@@ -205,8 +213,8 @@ def write(rows: list[dict], emb: SeededEmbedder, cmd: str, stem: str = "pg_bench
         f"(load average {meta['load_average_end']} at the end). {len(QUESTIONS)} questions x {REPS}, k=10, warm; "
         f"e5 query embedding excluded (p50 {meta['e5_query_ms_p50']} ms per question, the same for both).",
         "Passages: real 广安 text in 200-character pieces, replicated and numbered; vectors seeded by text.",
-        "build s: each backend's build from tokens and vectors made once per size (tokenising and seeding "
-        "vectors: " + ", ".join(sorted({f"{r['clauses']:,}: {r['prep_s']} s" for r in rows if "prep_s" in r}))
+        "build s: each backend's build from BM25 weights and vectors made once per size (prep s: tokenising, "
+        "weighting and seeding vectors: " + ", ".join(sorted({f"{r['clauses']:,}: {r['prep_s']} s" for r in rows if "prep_s" in r}))
         + "; rows without it include them).",
         "doc filter: one document's clauses (a Python id set on the embedded side, `doc_id = ANY(...)` in SQL).",
         "",
