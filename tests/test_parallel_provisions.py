@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kb.compose.common import Context
-from kb.compose.money import _parallel_provisions
+from kb.compose.provisions import parallel_provisions
 from kb.confidence import GramStats
 from kb.models import BODY, Clause
 
@@ -35,7 +35,7 @@ _STATS = GramStats(list(_CLAUSES.values()))
 def _rule(question: str, clause: str):
     grams = [question[i:i + 2] for i in range(len(question) - 1)]
     ctx = Context(question, grams, _STATS, [(_CLAUSES[clause], 1.0)], None, 0.2)  # type: ignore[arg-type]
-    return _parallel_provisions(ctx, _CLAUSES[clause])
+    return parallel_provisions(ctx, _CLAUSES[clause])
 
 
 @pytest.mark.parametrize(("question", "clause", "says", "not_says"), [

@@ -32,6 +32,15 @@ class Context:
 
 
 @dataclass
+class Rule:
+    """A clause's own rule applied to a question: how well it holds the question, its text, its figures."""
+
+    score: float
+    text: str
+    derived: list[str]
+
+
+@dataclass
 class Draft:
     """A composed answer before grounding: text with [n] markers and the clauses they cite."""
 

@@ -7,9 +7,7 @@ A computed amount shows its working, so every figure in it is traceable to the q
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 
 from kb import intent as I
 from kb.amounts import CAP, MONEY, PERCENT, to_yuan
@@ -17,6 +15,7 @@ from kb.compose.common import (
     MONEY_OR_RATE,
     Context,
     Draft,
+    Rule,
     best_sentence,
     clean,
     confident,
@@ -25,6 +24,7 @@ from kb.compose.common import (
     sentences,
     short,
 )
+from kb.compose.provisions import parallel_provisions
 from kb.figures import SCALE, cn_number, format_yuan, money_in_question
 from kb.models import TASK_ROW, Clause
 
@@ -60,14 +60,7 @@ def _pays(clause: Clause) -> bool:
     return clause.kind != TASK_ROW and any(a.kind in ("money", "cap", "range", "percent") for a in clause.amounts)
 
 
-@dataclass
-class _Rule:
-    score: float
-    text: str
-    derived: list[str]
-
-
-def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
+def _tiers(ctx: Context, clause: Clause, given: list[float]) -> Rule | None:
     incentive = next((i for i in ctx.library.store.incentives() if i.clause_id == clause.clause_id), None)
     if not incentive or not incentive.tiers or not given:
         return None
@@ -98,7 +91,7 @@ def _tiers(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
         else:
             t = ladder[0]
             parts.append(f"{who}最低档为{t.condition}（奖励{t.reward}），所述金额尚未达到")
-    return _Rule(top, "按该条款，" + "；".join(parts) + "。[1]", [])
+    return Rule(top, "按该条款，" + "；".join(parts) + "。[1]", [])
 
 
 def _yuan_of(reward: str) -> float | None:
@@ -112,7 +105,7 @@ def _subject(group: str) -> str:
     return tail if len(tail) <= 40 else short(group, 40)
 
 
-def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
+def _word_tier(ctx: Context, clause: Clause) -> Rule | None:
     """A ladder of words (五星级、四星级…分别给予10万元、8万元…): the step the question names."""
     incentive = next((i for i in ctx.library.store.incentives() if i.clause_id == clause.clause_id), None)
     if not incentive:
@@ -131,10 +124,10 @@ def _word_tier(ctx: Context, clause: Clause) -> _Rule | None:
         if all(v is not None for v in values):
             diff = format_yuan(abs(values[0] - values[1]))
             subject = short(named[0].group, 60).rstrip("的，")
-            return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group),
+            return Rule(ctx.stats.sentence_score(ctx.grams, named[0].group),
                          f"按该条款，{subject}：{steps}，两者相差{diff}。[1]", [diff])
     subject = short(named[0].group, 60).rstrip("的，")
-    return _Rule(ctx.stats.sentence_score(ctx.grams, named[0].group), f"按该条款，{subject}：{steps}。[1]", [])
+    return Rule(ctx.stats.sentence_score(ctx.grams, named[0].group), f"按该条款，{subject}：{steps}。[1]", [])
 
 
 
@@ -157,10 +150,10 @@ def _choose_percent(ctx: Context, sentence: str) -> tuple[str, float] | None:
     return rates[0], float(rates[0].rstrip("%"))
 
 
-def _rates(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
+def _rates(ctx: Context, clause: Clause, given: list[float]) -> Rule | None:
     if not given:
         return None
-    best: _Rule | None = None
+    best: Rule | None = None
     for sentence in sentences(clause.text):
         chosen = _choose_percent(ctx, sentence)
         if chosen is None or not re.search(r"按|的\d", sentence):
@@ -183,11 +176,11 @@ def _rates(ctx: Context, clause: Clause, given: list[float]) -> _Rule | None:
             text += "。[1]"
         score = ctx.stats.sentence_score(ctx.grams, sentence)
         if best is None or score > best.score:
-            best = _Rule(score, text, derived)
+            best = Rule(score, text, derived)
     return best
 
 
-def _thresholds(ctx: Context, clause: Clause) -> _Rule | None:
+def _thresholds(ctx: Context, clause: Clause) -> Rule | None:
     """Separate sentences per band: pick the band the question's figure falls in."""
     m = _DOLLAR_Q.search(ctx.question)
     dollars = bool(m)
@@ -206,10 +199,10 @@ def _thresholds(ctx: Context, clause: Clause) -> _Rule | None:
     if len(bands) < 2 or not inside:
         return None
     low, _high, sentence = max(inside, key=lambda b: b[0])
-    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence), f"{clean(sentence)}[1]", [])
+    return Rule(ctx.stats.sentence_score(ctx.grams, sentence), f"{clean(sentence)}[1]", [])
 
 
-def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
+def _unit_price(ctx: Context, clause: Clause) -> Rule | None:
     """Price per unit times the quantity the question gives: 1.2元/千瓦时 × 1万千瓦时 = 12000元."""
     for m in _UNIT_PRICE.finditer(clause.text):
         unit = m.group(2)
@@ -222,11 +215,11 @@ def _unit_price(ctx: Context, clause: Clause) -> _Rule | None:
         qty_text = q.group(0).replace(" ", "")
         total_text = f"{total:.2f}".rstrip("0").rstrip(".") + "元"
         text = f"按{m.group(0)}计算，{qty_text}×{m.group(0)}={total_text}。[1]"
-        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)), text, [qty_text, total_text])
+        return Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)), text, [qty_text, total_text])
     return None
 
 
-def _per_head(ctx: Context, clause: Clause) -> _Rule | None:
+def _per_head(ctx: Context, clause: Clause) -> Rule | None:
     """A per-head ladder applied to the count the question gives (招了5个人: 3×2000元+2×3000元)."""
     for m in _PER_HEAD.finditer(clause.text):
         unit = m.group("u")
@@ -251,7 +244,7 @@ def _per_head(ctx: Context, clause: Clause) -> _Rule | None:
                 text += f"，超过最高{cap_text}的上限，按{cap_text}计"
             else:
                 text += f"，未超过最高{cap_text}"
-        return _Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)), text + "。[1]", derived)
+        return Rule(ctx.stats.sentence_score(ctx.grams, m.group(0)), text + "。[1]", derived)
     return None
 
 
@@ -274,7 +267,7 @@ def _count_in(question: str, unit: str) -> tuple[float, str] | None:
     return (value, m.group(0).replace(" ", "")) if value else None
 
 
-def _per_unit(ctx: Context, clause: Clause) -> _Rule | None:
+def _per_unit(ctx: Context, clause: Clause) -> Rule | None:
     """An amount per counted thing times the count the question gives, the cap applied: 3个×20万元=60万元."""
     found = []
     for sentence in sentences(clause.text):
@@ -308,13 +301,13 @@ def _per_unit(ctx: Context, clause: Clause) -> _Rule | None:
         cap_words = re.sub(r"^\D*", "", cap.group(0))
         if total > cap_yuan:
             text += f"，超过最高{cap_words}的上限，按{cap_words}计"
-    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence), text + "。[1]", derived)
+    return Rule(ctx.stats.sentence_score(ctx.grams, sentence), text + "。[1]", derived)
 
 
 _LIST_ITEM = r"(?<=[：:、])({item}(?:（[^）]{{1,10}}）)?\s*\d+(?:\.\d+)?\s*(?:万|亿|千)?元)"
 
 
-def _named_items(ctx: Context, clause: Clause) -> _Rule | None:
+def _named_items(ctx: Context, clause: Clause) -> Rule | None:
     """A list "初级（五级）1000元、中级（四级）1500元…" and the item the question names ("中级工"), in every
     list of the clause that has it (the general rate and the 紧缺工种 rate)."""
     items = {w for w in ctx.words if len(w) >= 2}
@@ -346,183 +339,10 @@ def _named_items(ctx: Context, clause: Clause) -> _Rule | None:
             values = [_yuan_of(amount) for _, amount in paid]
             if all(v is not None for v in values):
                 diff = format_yuan(abs(values[0] - values[1]))
-                return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)),
+                return Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)),
                              "按该条款，" + "，".join(parts) + f"，两者相差{diff}。[1]", [diff])
-        return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)), "按该条款，" + "，".join(parts) + "。[1]", [])
-    return _Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)), "；".join(parts) + "。[1]", [])
-
-
-# -- parallel provisions: one clause, several paid provisions side by side ------------------------
-_MEASURE = r"[枚个项名件块位人家户次台套亩]"
-_ORDINAL = re.compile(r"第([一二两三四五六七八九十]+)")
-
-
-def _ordinals_as_digits(text: str) -> str:
-    """"第二名" reads as the clause writes it, "第2名"."""
-    return _ORDINAL.sub(lambda m: f"第{int(cn_number(m.group(1)) or 0)}", text)
-
-
-def _paying_parts(text: str) -> list[str]:
-    """The clause's sentences and their ；-parts that name a sum of money."""
-    parts = [p.strip("，, ") for s in sentences(text) for p in re.split(r"(?<=[；;])", s)]
-    return [p for p in parts if MONEY.search(p)]
-
-
-def _provisions(text: str) -> list[str]:
-    """The clause's provisions that each pay one fixed amount: parts with one sum of money and no rate
-    (a rate with its cap, or a priced list, is another rule's)."""
-    return [p for p in _paying_parts(text) if len(MONEY.findall(p)) == 1 and not PERCENT.search(p)]
-
-
-def _parallel_parts(paid: list[str]) -> tuple[list[str], bool]:
-    """What of each provision is its own: the first one's lead ("…按以下标准给予奖励：", or the subject
-    before "达10件" when the others begin "达20件") is shared by all and tells none apart. Also whether
-    such a lead was found and cut off."""
-    first = paid[0]
-    if re.search("[：:]", first):
-        return [re.split("[：:]", first)[-1], *paid[1:]], True
-    opening = re.match(r"([^\d，,]{1,4})(?=\d)", paid[1])
-    cut = first.rfind(opening.group(1)) if opening else -1
-    if cut > 0:
-        return [first[cut:], *paid[1:]], True
-    return paid, False
-
-
-_BEYOND = (r"(?:达到?)?(?P<base>\d+(?:\.\d+)?){m}(?:（含）)?(?:以上)?的，(?:奖励|给予|补贴|资助)?[^，。；\d]{{0,6}}(?P<first>\d+(?:\.\d+)?)(?P<fs>万|千)?元；"
-           r"超过(?P=base){m}的部分，每(?P<per>\d+(?:\.\d+)?)?{m}[^，。；\d]{{0,6}}?(?P<step>\d+(?:\.\d+)?)(?P<ss>万|千)?元"
-           r"(?:，[^，。；\d]{{0,6}}?最高[^，。；\d]{{0,6}}?(?P<cap>\d+(?:\.\d+)?)(?P<cs>万|千)?元)?")
-
-
-def _beyond_base(ctx: Context, text: str, value: float, measure: str, given_text: str) -> _Rule | None:
-    """"达10件的，奖励2万元；超过10件的部分，每10件奖励1万元，累计最高奖励10万元" applied to "30件":
-    the base amount plus one step per full increment beyond it, the cap applied; the working shown."""
-    m = re.search(_BEYOND.format(m=re.escape(measure)), text)
-    if not m or value < float(m.group("base")):
-        return None
-    base, per = float(m.group("base")), float(m.group("per") or 1)
-    first = float(m.group("first")) * SCALE[m.group("fs")]
-    step = float(m.group("step")) * SCALE[m.group("ss")]
-    steps = int((value - base) // per)
-    total = first + steps * step
-    derived = [format_yuan(total)]
-    working = f"{format_yuan(first)}+{steps}×{format_yuan(step)}={format_yuan(total)}"
-    if m.group("cap"):
-        cap = float(m.group("cap")) * SCALE[m.group("cs")]
-        if total > cap:
-            working += f"，超过最高{format_yuan(cap)}，按{format_yuan(cap)}计"
-            derived.append(format_yuan(cap))
-    text_out = (f"按该条款，{given_text}：{base:g}{measure}奖励{format_yuan(first)}，超过部分每{per:g}{measure}"
-                f"奖励{format_yuan(step)}，{working}。[1]")
-    sentence = next((sn for sn in sentences(text) if m.group(0) in sn), m.group(0))
-    return _Rule(ctx.stats.sentence_score(ctx.grams, sentence), text_out, derived)
-
-
-def _evidence(ctx: Context, paid: list[str], chosen: list[int]) -> float:
-    """How well the chosen provisions, read with the lead they share, hold the question."""
-    return ctx.stats.sentence_score(ctx.grams, " ".join([paid[0], *(paid[i] for i in chosen)]))
-
-
-#: Share of a provision's bigrams found in a sibling provision for the two to be of one template.
-PARALLEL_SHARE = 0.5
-
-
-def _template_share(own: list[str], i: int, lead_cut: bool) -> float:
-    """Share of provision i's bigrams (figures as one sign) found in a sibling. A first provision whose
-    lead was not found is read from its end, as long as its sibling: "第八条…一等奖5项，每项奖励20000元"."""
-    shape = [re.sub(r"\d+(?:\.\d+)?", "#", p) for p in own]
-    mine = shape[i] if i or lead_cut else shape[0][-(len(shape[1]) + 2):]
-    grams = {mine[k:k + 2] for k in range(len(mine) - 1)}
-    others = {p[k:k + 2] for j, p in enumerate(shape) if j != i for k in range(len(p) - 1)}
-    return len(grams & others) / len(grams) if grams else 0.0
-
-
-def _count_before(question: str, pos: int) -> float | None:
-    """"拿了2枚金牌" / "一块银牌": the count the question puts just before a named item."""
-    m = re.search(rf"(\d+|[一两二三四五六七八九十]+)\s*{_MEASURE}\s*$", question[max(0, pos - 6):pos])
-    return cn_number(m.group(1)) if m else None
-
-
-def _parallel_provisions(ctx: Context, clause: Clause) -> _Rule | None:
-    """"每获得金牌1枚，奖励2万元；每获得银牌1枚，奖励1万元…" and a question naming 银牌 (or giving
-    "2枚金牌1枚银牌", or "代理30件" under 达10件/达20件/达30件 steps): the provision(s) the question
-    selects, by the words that tell the provisions apart, or by the highest step its figure reaches."""
-    question = _ordinals_as_digits(ctx.question)
-    given = re.search(rf"(?<![第\d.])(\d+(?:\.\d+)?)\s*({_MEASURE})", question)
-    paid = _provisions(clause.text)
-    if len(paid) < 2:
-        return _beyond_base(ctx, clause.text, float(given.group(1)), given.group(2), given.group(0)) if given else None
-    parts, lead_cut = _parallel_parts(paid)
-    own = [_ordinals_as_digits(p) for p in parts]
-    # provisions of one template ("每获得金牌1枚，奖励2万元" / "每获得银牌1枚，奖励1万元"), not a clause's
-    # unrelated payments: most of each one's bigrams stand in another one
-    kept = [i for i in range(len(own)) if _template_share(own, i, lead_cut) >= PARALLEL_SHARE]
-    if len(kept) < 2:
-        return _beyond_base(ctx, clause.text, float(given.group(1)), given.group(2), given.group(0)) if given else None
-    paid, own = [paid[i] for i in kept], [own[i] for i in kept]
-    lead_cut = lead_cut and kept[0] == 0
-    # the question's bigrams; of those with a digit only ordinals ("第2"): "2枚" is a count, not a name
-    grams = {question[i:i + 2] for i in range(len(question) - 1)
-             if re.fullmatch(r"[\u4e00-\u9fff]{2}|第\d", question[i:i + 2])}
-    # the grams that tell the provisions apart: in some of them, not in all (an ordinal is as rare as a
-    # gram gets)
-    telling = {g for g in grams if 0 < sum(g in p for p in own) < len(own)}
-    rare = math.log(ctx.stats.n + 1)
-    weight = [sum(rare if re.search(r"\d", g) else ctx.stats.idf(g) for g in telling if g in p) for p in own]
-    best = max(weight)
-    chosen = [i for i, w in enumerate(weight) if w == best] if best > 0 else []
-    if chosen == [0] and not lead_cut and given:
-        chosen = []  # only the first names the question's topic: its subject, which the others leave out
-    if money_in_question(ctx.question):
-        chosen = []  # a sum the question gives is applied by the rate and threshold rules
-    others = [_ordinals_as_digits(p) for p in _paying_parts(clause.text) if p not in paid]
-    if chosen and any(sum(rare if re.search(r"\d", g) else ctx.stats.idf(g) for g in telling if g in o) >= best
-                      for o in others):
-        return None  # the question's words are as much in a payment of another shape (a rate, two sums)
-    if chosen and len(chosen) < len(paid):
-        # a count put before a named item ("2枚金牌1枚银牌") multiplies its amount per unit
-        named = []
-        for i, p in enumerate(own):
-            at = [question.find(g) for g in telling if g in p]
-            if weight[i] > 0 and at:
-                named.append((i, min(at)))
-        counted = [(i, _count_before(question, pos)) for i, pos in named if "每" in own[i]]
-        counted = [(i, n) for i, n in counted if n and n >= 1]
-        if counted and len(counted) == len(named) and (len(counted) > 1 or counted[0][1] > 1):
-            terms, total = [], 0.0
-            for i, n in counted:  # in the clause's order
-                m = MONEY.search(own[i])
-                amount = to_yuan(m.group(1), m.group(3))
-                total += n * amount
-                terms.append(f"{n:g}×{format_yuan(amount)}")
-            total_text = format_yuan(total)
-            steps = "；".join(clean(paid[i]).rstrip("；;。") for i, _ in counted)
-            text = f"按该条款（{steps}），" + "+".join(terms) + f"={total_text}。[1]"
-            return _Rule(_evidence(ctx, paid, [i for i, _ in counted]), text, [total_text])
-        if len(chosen) <= 2:
-            text = "；".join(clean(paid[i]).rstrip("；;。") for i in chosen)
-            return _Rule(_evidence(ctx, paid, chosen), f"按该条款，{text}。[1]", [])
-        return None
-    # no word tells them apart: steps of one measure ("达10件的…；达20件的…") and the figure the question gives
-    if not given:
-        return None
-    value, measure = float(given.group(1)), given.group(2)
-    stepped = _beyond_base(ctx, clause.text, value, measure, given.group(0))
-    if stepped:
-        return stepped
-    steps = []
-    for i, p in enumerate(own):
-        m = re.search(rf"(\d+(?:\.\d+)?)\s*{measure}(?:（含）)?(?:及)?(?:以上)?的", p)
-        if m:
-            steps.append((float(m.group(1)), i))
-    if len(steps) < 2:
-        return None
-    reached = [sp for sp in steps if sp[0] <= value]
-    if not reached:
-        low = paid[min(steps)[1]]
-        return _Rule(ctx.stats.sentence_score(ctx.grams, low),
-                     f"按该条款，最低一档为：{clean(low).rstrip('；;。')}，所述{given.group(0)}尚未达到。[1]", [])
-    step = paid[max(reached)[1]]
-    return _Rule(ctx.stats.sentence_score(ctx.grams, step), f"按该条款，{given.group(0)}适用：{clean(step).rstrip('；;。')}。[1]", [])
+        return Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)), "按该条款，" + "，".join(parts) + "。[1]", [])
+    return Rule(ctx.stats.sentence_score(ctx.grams, " ".join(parts)), "；".join(parts) + "。[1]", [])
 
 
 def incentive(ctx: Context) -> Draft | None:
@@ -559,7 +379,7 @@ def incentive(ctx: Context) -> Draft | None:
                 derived = [whole, part_text]
             return Draft(I.INCENTIVE, text, [c], derived)
     given = money_in_question(ctx.question)
-    rules: list[tuple[_Rule, Clause]] = []
+    rules: list[tuple[Rule, Clause]] = []
     for fit, c in scored[:3]:
         # a rule (a tier the question names, a figure it gives) may not pull in a clause about
         # something else: 省级 of 企业上云 does not answer 省级应用场景示范区
@@ -568,7 +388,7 @@ def incentive(ctx: Context) -> Draft | None:
         weight = ctx.coverage(c) * sum(ctx.stats.idf(g) for g in ctx.grams)
         # most specific first: a step the question names, then a figure it gives, then a rate; the order
         # only breaks ties of clause weight plus the rule's own evidence (no hand-set offsets)
-        for specificity, rule in enumerate((_word_tier(ctx, c), _parallel_provisions(ctx, c), _named_items(ctx, c),
+        for specificity, rule in enumerate((_word_tier(ctx, c), parallel_provisions(ctx, c), _named_items(ctx, c),
                                             _thresholds(ctx, c), _per_head(ctx, c),
                                             _unit_price(ctx, c), _per_unit(ctx, c), _tiers(ctx, c, given), _rates(ctx, c, given))):
             if rule is not None:
