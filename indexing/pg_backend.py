@@ -244,19 +244,25 @@ class PgBackend:
         conn = pending.conn
         try:
             with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key(),))
-                conn.execute(sql.SQL("UPDATE {} SET state = 'old' WHERE name = %s AND state = 'live'")
-                             .format(self._t("versions")), (self.name,))
-                conn.execute(sql.SQL("UPDATE {} SET state = 'live' WHERE id = %s").format(self._t("versions")),
-                             (pending.version_id,))
-                conn.execute(
-                    sql.SQL("INSERT INTO {} (name, version_id) VALUES (%s, %s) "
-                            "ON CONFLICT (name) DO UPDATE SET version_id = EXCLUDED.version_id")
-                    .format(self._t("live")),
-                    (self.name, pending.version_id),
-                )
+                self.make_live(pending)
         finally:
             conn.close()  # releases the build's advisory lock
+
+    def make_live(self, pending: PendingVersion) -> None:
+        """The statements of :meth:`publish`, inside a transaction the caller holds open on ``pending.conn``
+        (kb.migrate commits a copied store and its index together); the connection stays open."""
+        conn = pending.conn
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._lock_key(),))
+        conn.execute(sql.SQL("UPDATE {} SET state = 'old' WHERE name = %s AND state = 'live'")
+                     .format(self._t("versions")), (self.name,))
+        conn.execute(sql.SQL("UPDATE {} SET state = 'live' WHERE id = %s").format(self._t("versions")),
+                     (pending.version_id,))
+        conn.execute(
+            sql.SQL("INSERT INTO {} (name, version_id) VALUES (%s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET version_id = EXCLUDED.version_id")
+            .format(self._t("live")),
+            (self.name, pending.version_id),
+        )
 
     def build(
         self,
