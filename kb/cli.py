@@ -533,6 +533,35 @@ def export_cmd(kind: str, text: str, fmt: str, output: str | None, top: int, kb:
     click.echo(f"已导出：{target}")
 
 
+@main.command(help="把 SQLite 知识库（KB_DIR/kb.sqlite 及其上传原件）整体迁移到 PostgreSQL 数据库，并建立、发布其检索索引"
+              "（沿用该目录中同一模型的向量）。全部成功才生效，失败时目标数据库不变；目标已有内容时需加 --replace。")
+@click.option("--from", "source", required=True, metavar="KB_DIR", help="要迁移的知识库目录（含 kb.sqlite）")
+@click.option("--database", default=None, metavar="URL",
+              help="目标 PostgreSQL + pgvector 数据库 postgresql://用户:密码@主机/库名（默认 $POLICYKB_DATABASE）")
+@click.option("--replace", is_flag=True, help="目标数据库已有知识库时，用 KB_DIR 的内容整体替换（原有内容删除）")
+@click.option("--model", default=None, help="稠密检索模型：e5（默认）、use、st:/模型目录")
+def migrate(source: str, database: str | None, replace: bool, model: str | None) -> None:
+    from kb.sidedb import DATABASE_ENV
+
+    url = use_database(database)
+    if not url:
+        raise click.ClickException(f"请用 --database 或 ${DATABASE_ENV} 指定目标 PostgreSQL 数据库")
+    from indexing.store import StaleIndexError
+    from kb.migrate import migrate as run
+
+    try:
+        report = run(source, url, replace=replace, model=model, progress=lambda text: click.echo(text, err=True))
+    except (PolicyKBError, StaleIndexError) as exc:
+        message = str(exc)
+        for secret in _passwords(url):
+            message = message.replace(secret, "***")
+        raise click.ClickException(message) from exc
+    tables = "，".join(f"{name} {count}" for name, count in report.rows.items() if count)
+    click.echo(f"已迁移 {report.source} 到 {report.target}：{tables}；原件 {report.originals} 个；"
+               f"检索索引 {report.passages} 段（沿用向量 {report.reused}，新嵌入 {report.embedded_new}）；"
+               f"用时 {report.seconds:.1f} 秒")
+
+
 @main.command(name="eval", help="在已提交的金标问题集上评测，输出指标表并与基线比较。")
 @click.option("--kb", default=None, help="评测用知识库目录（默认 eval/.cache/kb，按语料和代码变化自动重建）")
 @click.option("--split", default="all", type=click.Choice(["dev", "test", "all"]), show_default=True, help="评测哪一部分问题：dev（调参用）、test（留出）或 all")
