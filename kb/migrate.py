@@ -174,7 +174,7 @@ def _migrate(library: Library, source: sqlite3.Connection, tables: list[tuple[st
         target_generation = _generation(probe)
     if held and not replace:
         raise MigrateError(_refusal(shown, held, report.source))
-    generation = library.store.generation()
+    read_generation = generation = library.store.generation()  # what the index below is built from
     if held:  # a server still on the old KB must see a new generation, never an old number again
         generation = max(generation, target_generation + 1)
     report.generation = generation
@@ -204,7 +204,15 @@ def _migrate(library: Library, source: sqlite3.Connection, tables: list[tuple[st
             say(f"复制数据表到 {shown}：{len(tables)} 张表")
             conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(
                 sql.SQL(", ").join(_table(n) for n in names)))
-            _copy_rows(conn, source, tables, report)
+            source.execute("BEGIN")  # one snapshot of the file for every table
+            try:
+                row = source.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+                if int(row[0]) != read_generation:
+                    raise MigrateError(f"知识库 {report.source} 在迁移期间被修改（例如有上传），已放弃本次迁移，"
+                                       "目标数据库未改动；请先停止使用该目录的服务再迁移。")
+                _copy_rows(conn, source, tables, report)
+            finally:
+                source.execute("COMMIT")
             conn.execute(sql.SQL("UPDATE {} SET value = %s WHERE key = 'generation'").format(_table("meta")),
                          (str(generation),))
             report.originals = _copy_originals(conn, library)

@@ -132,6 +132,23 @@ def test_a_failed_replace_leaves_the_target_unchanged(source, target, monkeypatc
     assert [s for _, s in versions][-1] == "live" and sum(s == "live" for _, s in versions) == 1
     assert second.generation == int(gen[0])
 
+    from kb.store import Store
+
+    after = _state(target)
+    build = kb.migrate.PgBackend.build_version
+
+    def build_then_upload(self, *args, **kwargs):  # the source changes while its index is being built
+        pending = build(self, *args, **kwargs)
+        store = Store(source / "kb.sqlite")
+        store.set_disabled(store.documents()[0].doc_id, True, "管理员", "2026-11-29T10:00:00")
+        store.close()
+        return pending
+
+    monkeypatch.setattr(kb.migrate.PgBackend, "build_version", build_then_upload)
+    with pytest.raises(kb.migrate.MigrateError, match="在迁移期间被修改"):
+        kb.migrate.migrate(source, target, replace=True, model=MODEL)
+    assert _state(target) == after
+
 
 def test_the_messages_name_the_url_without_its_password_and_the_missing_kb(target, tmp_path, monkeypatch):
     monkeypatch.setenv(DATABASE_ENV, "")
