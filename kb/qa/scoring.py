@@ -64,6 +64,10 @@ def model() -> Model:
     if data.get("features") == list(FEATURES) and data.get("gate_features") == list(GATE_FEATURES):
         return Model(np.array(data["weights"], dtype=float), float(data["bias"]), float(data["threshold"]),
                      np.array(data["gate_weights"], dtype=float), float(data["gate_bias"]))
+    if data.get("features") == list(FEATURES):
+        # a gate fitted on other signals (GATE_FEATURES changed, `--gate-only` not yet re-run): the candidate
+        # weights still hold, and `fit_answer_model --gate-only` must collect its candidates under them
+        return Model(np.array(data["weights"], dtype=float), float(data["bias"]), float(data["threshold"]))
     return Model(np.array([_PRIOR.get(f, 0.0) for f in FEATURES]), -5.0, 0.5)
 
 
