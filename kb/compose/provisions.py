@@ -31,10 +31,10 @@ def _paying_parts(text: str) -> list[str]:
     return [p for p in parts if MONEY.search(p)]
 
 
-def _provisions(text: str) -> list[str]:
-    """The clause's provisions that each pay one fixed amount: parts with one sum of money and no rate
-    (a rate with its cap, or a priced list, is another rule's)."""
-    return [p for p in _paying_parts(text) if len(MONEY.findall(p)) == 1 and not PERCENT.search(p)]
+def _pays_one_sum(part: str) -> bool:
+    """A provision paying one fixed amount: one sum of money and no rate (a rate with its cap, or a priced
+    list, is another rule's)."""
+    return len(MONEY.findall(part)) == 1 and not PERCENT.search(part)
 
 
 def _parallel_parts(paid: list[str]) -> tuple[list[str], bool]:
@@ -111,16 +111,20 @@ def parallel_provisions(ctx: Context, clause: Clause) -> Rule | None:
     selects, by the words that tell the provisions apart, or by the highest step its figure reaches."""
     question = _ordinals_as_digits(ctx.question)
     given = re.search(rf"(?<![第\d.])(\d+(?:\.\d+)?)\s*({_MEASURE})", question)
-    paid = _provisions(clause.text)
-    if len(paid) < 2:
+    def by_figure_alone() -> Rule | None:
         return _beyond_base(ctx, clause.text, float(given.group(1)), given.group(2), given.group(0)) if given else None
+
+    paying = _paying_parts(clause.text)
+    paid = [p for p in paying if _pays_one_sum(p)]
+    if len(paid) < 2:
+        return by_figure_alone()
     parts, lead_cut = _parallel_parts(paid)
     own = [_ordinals_as_digits(p) for p in parts]
     # provisions of one template ("每获得金牌1枚，奖励2万元" / "每获得银牌1枚，奖励1万元"), not a clause's
     # unrelated payments: most of each one's bigrams stand in another one
     kept = [i for i in range(len(own)) if _template_share(own, i, lead_cut) >= PARALLEL_SHARE]
     if len(kept) < 2:
-        return _beyond_base(ctx, clause.text, float(given.group(1)), given.group(2), given.group(0)) if given else None
+        return by_figure_alone()
     paid, own = [paid[i] for i in kept], [own[i] for i in kept]
     lead_cut = lead_cut and kept[0] == 0
     # the question's bigrams; of those with a digit only ordinals ("第2"): "2枚" is a count, not a name
@@ -130,16 +134,16 @@ def parallel_provisions(ctx: Context, clause: Clause) -> Rule | None:
     # gram gets)
     telling = {g for g in grams if 0 < sum(g in p for p in own) < len(own)}
     rare = math.log(ctx.stats.n + 1)
-    weight = [sum(rare if re.search(r"\d", g) else ctx.stats.idf(g) for g in telling if g in p) for p in own]
+    gram_weight = {g: rare if re.search(r"\d", g) else ctx.stats.idf(g) for g in telling}
+    weight = [sum(w for g, w in gram_weight.items() if g in p) for p in own]
     best = max(weight)
     chosen = [i for i, w in enumerate(weight) if w == best] if best > 0 else []
     if chosen == [0] and not lead_cut and given:
         chosen = []  # only the first names the question's topic: its subject, which the others leave out
     if money_in_question(ctx.question):
         chosen = []  # a sum the question gives is applied by the rate and threshold rules
-    others = [_ordinals_as_digits(p) for p in _paying_parts(clause.text) if p not in paid]
-    if chosen and any(sum(rare if re.search(r"\d", g) else ctx.stats.idf(g) for g in telling if g in o) >= best
-                      for o in others):
+    others = [_ordinals_as_digits(p) for p in paying if p not in paid]
+    if chosen and any(sum(w for g, w in gram_weight.items() if g in o) >= best for o in others):
         return None  # the question's words are as much in a payment of another shape (a rate, two sums)
     if chosen and len(chosen) < len(paid):
         # a count put before a named item ("2枚金牌1枚银牌") multiplies its amount per unit

@@ -346,14 +346,11 @@ class Answerer:
         if self._view is None or self._view_generation != generation:
             docs = self.library.documents()
             children: dict[str, list[Clause]] = {}
+            parts: dict[str, list[Clause]] = {}  # each document's top-level parts
             for c in self.library.clauses():
                 if c.parent_id:
                     children.setdefault(c.parent_id, []).append(c)
-            parts: dict[str, list[Clause]] = {}
-            for c in self.library.clauses():
-                if c.parent_id:
-                    continue
-                if c.kind in (BODY, HEADING):
+                elif c.kind in (BODY, HEADING):
                     parts.setdefault(c.doc_id, []).append(c)
             for kids in [*children.values(), *parts.values()]:
                 kids.sort(key=lambda c: c.seq)
