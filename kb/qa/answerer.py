@@ -33,6 +33,7 @@ from kb.normalize import fold
 from kb.qa import analysis as A
 from kb.qa import composers
 from kb.qa.candidates import Candidate, candidates, is_junk
+from kb.qa.naming import named_document
 from kb.qa.scoring import Question, found_prob, model
 from kb.qa.scoring import score as score_candidates
 from kb.query import asks_period
@@ -229,26 +230,7 @@ class Answerer:
         return abbreviated_unit(question, units)
 
     def _document_in(self, question: str) -> str | None:
-        """A document the question names by 文号 or by a distinctive part of its title."""
-        docs = self.library.documents()
-        for d in docs:
-            if d.number and d.number in question:
-                return d.doc_id
-        best: list[tuple[int, str]] = []
-        for d in docs:
-            core = lexicon.alternation("doc_kinds.txt").sub("|", d.title)
-            longest = 0
-            for piece in filter(None, core.split("|")):
-                for size in range(len(piece), 3, -1):
-                    if any(piece[i : i + size] in question for i in range(len(piece) - size + 1)):
-                        longest = max(longest, size)
-                        break
-            if longest >= 4:
-                best.append((longest, d.doc_id))
-        best.sort(reverse=True)
-        if best and (len(best) == 1 or best[0][0] > best[1][0]):
-            return best[0][1]
-        return None
+        return named_document(question, self.library.documents())
 
     def _compose(self, answer_type: str, intent: str, ctx: Context, ranked: list[Candidate]) -> Draft | None:
         """The specialised composer of the intent where there is one, else the answer type's shape."""
