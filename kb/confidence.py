@@ -18,6 +18,10 @@ from kb.models import Clause
 
 # words that ask, greet or point rather than name what is asked (kb/lexicon/fillers.txt)
 _FILLER = lexicon.alternation("fillers.txt")
+_FILLER_ONLY = re.compile(f"(?:{_FILLER.pattern})+")
+_FILLER_EDGES = re.compile(f"^(?:{_FILLER.pattern})+|(?:{_FILLER.pattern})+$")
+# a figure with its unit stands apart from the words around it ("2023年小微企业" is 2023年 + 小微企业)
+_FIGURE_RUN = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?:年|月|日|%|万元|元|万|亿元|亿)?(?![A-Za-z0-9+])")
 
 
 #: Weight of a question word no clause of the KB contains, relative to the rarest known word. Callers
@@ -25,6 +29,8 @@ _FILLER = lexicon.alternation("fillers.txt")
 #: weight, sank answerable questions below the threshold. Chosen with the threshold on the dev split.
 UNKNOWN_WORD_WEIGHT = 0.4
 _USER_FIGURE = re.compile(r"(?!(?:19|20)\d\d$)\d+(?:\.\d+)?%?")
+# the same in words: a count or sum written in Chinese numerals ("一家", "好几家", "两千", "十几个")
+_USER_WORD_FIGURE = re.compile(r"[好]?[一二两三四五六七八九十百千万亿几来多余]+[家个件项名人次台套枚块位批所]?")
 
 
 def content_grams(question: str) -> list[str]:
@@ -73,12 +79,32 @@ class GramStats:
         self._word_df: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def _content_tokens(self, question: str) -> list[str]:
+        """The question's words without its fillers. The question is cut into words first and a filler
+        removed only where it is a whole word, or the edge of a word the KB does not use ("什么时候" ->
+        "时候"): cutting fillers out of the raw text broke words ("有效期" lost its 有, "2023年小微企业"
+        was cut "年小微")."""
+        spaced = _FIGURE_RUN.sub(lambda m: f" {m.group(0)} ", question)
+        out: list[str] = []
+        for w in self.tokenizer.words(spaced):
+            if _FILLER_ONLY.fullmatch(w):
+                continue
+            if self.word_df(w) == 0:
+                w = _FILLER_EDGES.sub("", w) or w
+            out.append(w)
+        # the cut of the text without its fillers finds words a function character hid from the first
+        # cut ("做了上云改造" -> 上云); a KB word of it that no word above contains is kept as well
+        for w in self.tokenizer.words(_FILLER.sub(" ", spaced)):
+            if len(w) >= 2 and self.word_df(w) > 0 and not _FILLER_ONLY.fullmatch(w) and not any(w in o for o in out):
+                out.append(w)
+        return out
+
     def question_words(self, question: str) -> list[str]:
         """Content words of the question; a word the KB never uses ("场地面积") stands as its parts."""
-        words = self.tokenizer.words(_FILLER.sub(" ", question))
+        words = self._content_tokens(question)
         out: list[str] = []
         for w in words:
-            if _USER_FIGURE.fullmatch(w) or (len(w) < 2 and not re.match(r"[a-z0-9]", w)):
+            if _USER_FIGURE.fullmatch(w) or _USER_WORD_FIGURE.fullmatch(w) or (len(w) < 2 and not re.match(r"[a-z0-9]", w)):
                 continue
             if self.word_df(w) == 0 and len(w) > 2:
                 parts = [p for p in self.tokenizer.tokenize(w) if p != w and len(p) >= 2 and self.word_df(p) > 0]
@@ -90,10 +116,9 @@ class GramStats:
 
     def question_grams(self, question: str) -> list[str]:
         """Bigrams inside the question's words: none straddles two words ("企业营收" gives no "业营")."""
-        text = _FILLER.sub(" ", question)
         grams: list[str] = []
-        for word in self.tokenizer.words(text):
-            if _USER_FIGURE.fullmatch(word):
+        for word in self._content_tokens(question):
+            if _USER_FIGURE.fullmatch(word) or _USER_WORD_FIGURE.fullmatch(word):
                 continue
             if re.match(r"[a-z0-9]", word):
                 grams.append(word)
