@@ -70,7 +70,8 @@ CREATE INDEX IF NOT EXISTS unit_roles_unit ON unit_roles(unit);
 """ + _SCHEMA_V2
 
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
+_NOT_A_DATABASE = 26  # SQLITE_NOTADB
+_SMALLEST_DATABASE = 512  # one page of the smallest page size
 _DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB (primary codes; extended codes add high bits)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -85,6 +86,13 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
         return (code & 0xFF) in _DAMAGE_CODES
     text = str(exc)
     return "malformed" in text or "not a database" in text
+
+
+def _damage_reason(exc: sqlite3.DatabaseError) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) == _NOT_A_DATABASE:
+        return "不是 SQLite 数据库文件"
+    return f"数据库页面损坏：{exc}"
 
 
 def _reports_damage(method: _F) -> _F:
@@ -119,7 +127,7 @@ class Store:
         except sqlite3.DatabaseError as exc:
             self.close()
             if _is_damage(exc):
-                raise KBCorruptError(str(self.path), f"数据库页面损坏：{exc}") from exc
+                raise KBCorruptError(str(self.path), _damage_reason(exc)) from exc
             raise
 
     def _create(self) -> None:
@@ -153,16 +161,18 @@ class Store:
                 leftover.unlink(missing_ok=True)
 
     def _check_file(self) -> None:
-        """An existing KB file that is empty or has no SQLite header is damage, reported by name."""
+        """An existing KB file that is empty is damage, reported by name. Only stat() is used: opening
+        and closing the file here would drop this process's POSIX locks on it (SQLite's own connections
+        to it included), so another process closing last would checkpoint and delete the WAL under a
+        live connection and its writes would be lost. A file that is not SQLite is reported by SQLite."""
         try:
-            with open(self.path, "rb") as fh:
-                head = fh.read(len(_SQLITE_HEADER))
+            size = self.path.stat().st_size
         except OSError as exc:
             raise KBCorruptError(str(self.path), f"无法读取：{exc.strerror or exc}") from exc
-        if not head:
+        if size == 0:
             raise KBCorruptError(str(self.path), "文件为空，0 字节")
-        if head != _SQLITE_HEADER:
-            raise KBCorruptError(str(self.path), "不是 SQLite 数据库文件")
+        if size < _SMALLEST_DATABASE:  # SQLite would take a 1-byte file for an empty database
+            raise KBCorruptError(str(self.path), f"不是 SQLite 数据库文件（仅 {size} 字节）")
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -188,7 +198,7 @@ class Store:
             ).fetchone()
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise KBCorruptError(str(self.path), str(exc)) from exc
+            raise KBCorruptError(str(self.path), _damage_reason(exc)) from exc
         if has_meta:
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             found = int(row[0]) if row and str(row[0]).isdigit() else (row[0] if row else None)

@@ -209,3 +209,40 @@ def test_damaged_page_gives_a_chinese_error_not_a_database_error(tmp_path, ganzh
     message = str(info.value)
     assert "知识库文件已损坏" in message and "kb.sqlite" in message and "页面损坏" in message
     assert "DatabaseError" not in message
+
+
+def test_a_second_store_on_the_same_file_keeps_the_first_ones_writes(tmp_path):
+    """Opening a second Store in the same process must not drop the first one's SQLite locks: if it did,
+    another process closing last would checkpoint and delete the WAL under the first one's connection,
+    and the first one's later writes would be lost (the SIGKILL-ingest test met a malformed KB)."""
+    path = tmp_path / "kb.sqlite"
+    first = Store(path)
+    writer = (
+        "import sqlite3, sys\n"
+        "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "conn.execute('PRAGMA journal_mode = WAL')\n"
+        "conn.execute('INSERT INTO meta VALUES (?, ?)', (sys.argv[2], 'x' * 4000))\n"
+        "conn.close()\n"
+    )
+    expected = set()
+    for round_ in range(12):
+        with first.transaction() as cur:
+            cur.executemany("INSERT INTO meta VALUES (?, ?)", [(f"first-{round_}-{i}", "y" * 4000) for i in range(20)])
+        expected |= {f"first-{round_}-{i}" for i in range(20)}
+        Store(path).close()  # e.g. a reload or a side log opening the same KB
+        subprocess.run([sys.executable, "-c", writer, str(path), f"other-{round_}"], check=True, timeout=60)
+        expected.add(f"other-{round_}")
+    first.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        keys = {row[0] for row in conn.execute("SELECT key FROM meta")}
+    assert expected <= keys, f"{len(expected - keys)} writes lost"
+
+
+@pytest.mark.parametrize("content", [b"x", b"not a database at all", b"\x00" * 64])
+def test_short_files_that_are_not_sqlite_are_reported(tmp_path, content):
+    path = tmp_path / "kb.sqlite"
+    path.write_bytes(content)
+    with pytest.raises(KBCorruptError, match="不是 SQLite"):
+        Store(path)
+    assert path.read_bytes() == content
