@@ -29,3 +29,19 @@ def test_slips_are_repaired(fixer, typed, meant):
 )
 def test_real_words_are_left_alone(fixer, question):
     assert fixer.fix(question) == (question, [])
+
+
+def test_a_standard_abbreviation_is_not_read_as_a_slip(library, monkeypatch):
+    """营收 is the standard abbreviation of 营业收入 (kb/lexicon/colloquial.tsv), so the question is put in
+    standard words before slips are looked for: a KB holding 应收账款 must not turn 营收 into 应收."""
+    from kb.answerer import Answerer
+
+    lines = ["支持企业开展应收账款融资", "应收账款质押"]
+    fixer = TypoFixer(lines, Tokenizer())
+    question = "营收首次突破10亿元能拿多少奖励"
+    assert fixer.fix(question)[1] == [("营收", "应收")]  # the hazard: read raw, it is a slip
+    answerer = Answerer(library)
+    monkeypatch.setattr(answerer, "_typo_fixer", lambda: fixer)
+    analysed = answerer.analyse(question)
+    assert analysed["fixes"] == []
+    assert "营业收入" in analysed["formal"] and "应收" not in analysed["formal"]

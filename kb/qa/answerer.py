@@ -91,7 +91,9 @@ class Answerer:
     def analyse(self, question: str, filters: Filters | None = None) -> dict:
         """Everything the answer is built from, before composing: type, hits, scored candidates.
         (eval.fit_answer_model reads the same, so the model is fitted on what ask() sees.)"""
-        typed_right, fixes = self._typo_fixer().fix(question)
+        # slips are looked for after the standard rewrites: "营收" is an abbreviation of 营业收入, not a slip
+        # for the 应收 of 应收账款 that the KB happens to hold
+        typed_right, fixes = self._typo_fixer().fix(formalise(question))
         formal = formalise(typed_right)
         doc_id = (filters.doc_id if filters else None) or self._document_in(question)
         unit = self._unit_in(question, doc_id)
