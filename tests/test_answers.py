@@ -406,3 +406,28 @@ def test_a_story_told_at_length_is_still_answered(answerer) -> None:
     from kb.intent import asked_value
 
     assert asked_value("给本地好几家企业做了上云改造") is None  # 好几家 is not a question
+
+
+def test_a_rate_is_chosen_by_the_recipient_the_question_names(tmp_path: Path) -> None:
+    """Two rate rules in one clause, one per recipient: the asker who names the recipient gets that rule,
+    even where the other sentence holds more of the question's words."""
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    doc = tmp_path / "新型建材推广应用若干措施.txt"
+    doc.write_text(
+        "新型建材推广应用若干措施\n"
+        "一、鼓励推广应用新型建材\n"
+        "对社会投资项目，设计使用新型建材产品超过100万元的，按采购额的3%给予建设单位奖励，单个项目最高不超过100万元；"
+        "按使用额度的1%给予设计单位奖励，单个项目最高不超过30万元。\n"
+        "二、加强宣传引导\n各地要加强新型建材应用的宣传。\n",
+        encoding="utf-8",
+    )
+    library = Library(tmp_path / "kb")
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    answerer = Answerer(library)
+    designer = answerer.ask("我是设计单位，项目里设计使用新型建材产品4000万元，能奖多少")
+    assert "4000万元×1%=40万元" in designer.answer and "30万元" in first(designer.answer)
+    builder = answerer.ask("我们是建设单位，采购新型建材产品500万元，能奖多少")
+    assert "500万元×3%=15万元" in builder.answer

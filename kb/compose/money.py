@@ -131,6 +131,9 @@ def _word_tier(ctx: Context, clause: Clause) -> Rule | None:
 
 
 
+_RECIPIENT = re.compile(r"给予([^，。；、]{2,10}?)(?:奖励|补贴|补助|奖补|资助)")
+
+
 def _choose_percent(ctx: Context, sentence: str) -> tuple[str, float] | None:
     """One rate from "分别按照…国际性、全国性…的50%、30%", chosen by the question's words."""
     run = re.search(r"(\d+(?:\.\d+)?%)(?:、(\d+(?:\.\d+)?%))+", sentence)
@@ -154,6 +157,7 @@ def _rates(ctx: Context, clause: Clause, given: list[float]) -> Rule | None:
     if not given:
         return None
     best: Rule | None = None
+    best_named = False
     for sentence in sentences(clause.text):
         chosen = _choose_percent(ctx, sentence)
         if chosen is None or not re.search(r"按|的\d", sentence):
@@ -174,9 +178,13 @@ def _rates(ctx: Context, clause: Clause, given: list[float]) -> Rule | None:
                 text += f"，未超过最高{cap_words}的上限，可获{comp_text}。[1]"
         else:
             text += "。[1]"
+        # a rule whose recipient the question names ("我是设计单位" and "按1%给予设计单位奖励") comes first,
+        # whatever the other sentence's coverage of the question's words
+        recipient = _RECIPIENT.search(sentence)
+        named = bool(recipient) and recipient.group(1) in ctx.question
         score = ctx.stats.sentence_score(ctx.grams, sentence)
-        if best is None or score > best.score:
-            best = Rule(score, text, derived)
+        if best is None or (named, score) > (best_named, best.score):
+            best, best_named = Rule(score, text, derived), named
     return best
 
 
