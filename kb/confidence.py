@@ -29,8 +29,9 @@ _FIGURE_RUN = re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?:年|月|日|%|万元
 #: weight, sank answerable questions below the threshold. Chosen with the threshold on the dev split.
 UNKNOWN_WORD_WEIGHT = 0.4
 _USER_FIGURE = re.compile(r"(?!(?:19|20)\d\d$)\d+(?:\.\d+)?%?")
-# the same in words: a count or sum written in Chinese numerals ("一家", "好几家", "两千", "十几个")
-_USER_WORD_FIGURE = re.compile(r"[好]?[一二两三四五六七八九十百千万亿几来多余]+[家个件项名人次台套枚块位批所]?")
+# the same in words: a count, sum, age or span written in Chinese numerals ("一家", "好几家", "两千",
+# "十几个", "一个月", "两岁", "半年")
+_USER_WORD_FIGURE = re.compile(r"[好]?[一二两三四五六七八九十百千万亿几来多余半]+个?(?:月|[家个件项名人次台套枚块位批所场岁年天周倍])?")
 
 
 def content_grams(question: str) -> list[str]:
@@ -84,7 +85,7 @@ class GramStats:
         removed only where it is a whole word, or the edge of a word the KB does not use ("什么时候" ->
         "时候"): cutting fillers out of the raw text broke words ("有效期" lost its 有, "2023年小微企业"
         was cut "年小微")."""
-        spaced = _FIGURE_RUN.sub(lambda m: f" {m.group(0)} ", question)
+        spaced = self._without_spanning_fillers(_FIGURE_RUN.sub(lambda m: f" {m.group(0)} ", question))
         out: list[str] = []
         for w in self.tokenizer.words(spaced):
             if _FILLER_ONLY.fullmatch(w):
@@ -98,6 +99,20 @@ class GramStats:
             if len(w) >= 2 and self.word_df(w) > 0 and not _FILLER_ONLY.fullmatch(w) and not any(w in o for o in out):
                 out.append(w)
         return out
+
+    def _without_spanning_fillers(self, text: str) -> str:
+        """A filler the cut splits into words of its own ("能不能" -> 能 / 不能) goes as a whole, where it
+        starts and ends on a word boundary: its parts alone are not fillers, and 不能 would be looked for."""
+        cuts = self.tokenizer.boundaries(text)
+        kept: list[str] = []
+        pos = 0
+        for m in _FILLER.finditer(text):
+            if m.end() > m.start() and m.start() in cuts and m.end() in cuts:
+                kept.append(text[pos : m.start()])
+                kept.append(" ")
+                pos = m.end()
+        kept.append(text[pos:])
+        return "".join(kept)
 
     def question_words(self, question: str) -> list[str]:
         """Content words of the question; a word the KB never uses ("场地面积") stands as its parts."""

@@ -24,6 +24,8 @@ from kb.qa.composers import announces_parts, compose
     ("这个办法什么时候开始施行", A.DATE),
     ("外地户籍的可以申请吗", A.YESNO),
     ("申请要满足什么条件", A.CONDITIONS),
+    ("什么情况下可以延期办理", A.CONDITIONS),
+    ("有哪些情形不予受理", A.CONDITIONS),
     ("需要准备哪些材料", A.MATERIALS),
     ("具体怎么申请，流程是什么", A.PROCEDURE),
     ("什么是标准地", A.DEFINITION),

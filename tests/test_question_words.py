@@ -31,3 +31,12 @@ def test_a_callers_figures_in_chinese_numerals_are_not_looked_for():
     assert not {"好几家", "两千"} & set(words)
     assert "上云" in words  # found by the cut without the fillers
     assert "一次性" in _stats("给予一次性奖励").question_words("一次性奖励多少")
+    assert not {"一个月", "两岁", "半年", "一年"} & set(STATS.question_words("孩子两岁，一个月能扣多少，半年呢，一年呢"))
+
+
+def test_a_filler_the_cut_splits_goes_as_a_whole():
+    # jieba cuts 能不能 into 能 / 不能: 不能 alone is a KB word, not something asked for
+    stats = _stats("国有企业不能为个人提供担保。", "企业可以申请担保。")
+    words = stats.question_words("国有企业能不能给私营企业担保")
+    assert "不能" not in words and "担保" in words
+
