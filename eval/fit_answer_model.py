@@ -40,9 +40,11 @@ def quote_overlap(q, text: str) -> bool:
     return len(t) >= 8 and any(t in canon(g) or canon(g) in t for g in q.gold_quotes)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 3000, lr: float = 0.5) -> tuple[np.ndarray, float]:
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 3000, lr: float = 0.5,
+                 signs: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Plain batch gradient descent on the mean log loss plus an L2 penalty, on standardised features
-    (a cosine near 0.85 and a 0/1 flag learn at one pace); the weights returned apply to raw features."""
+    (a cosine near 0.85 and a 0/1 flag learn at one pace); the weights returned apply to raw features.
+    `signs` (+1, -1, 0 per feature) keeps a weight on its side of zero (projected gradient)."""
     mean = x.mean(axis=0)
     std = x.std(axis=0)
     std[std < 1e-9] = 1.0
@@ -55,6 +57,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 3000
         g = p - y
         w -= lr * (z.T @ g / n + l2 * w / n)
         b -= lr * g.mean()
+        if signs is not None:
+            w = np.where(signs > 0, np.maximum(w, 0.0), np.where(signs < 0, np.minimum(w, 0.0), w))
     return w / std, float(b - np.sum(w * mean / std))
 
 
@@ -150,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                         "and its threshold (after a change to how answers are composed or refused)")
     args = p.parse_args(argv)
     from kb.answerer import Answerer
-    from kb.qa.scoring import FEATURES, GATE_FEATURES, Model
+    from kb.qa.scoring import FEATURES, GATE_FEATURES, GATE_SIGNS, Model
 
     library = open_library(ensure_eval_kb(args.kb).path)
     answerer = Answerer(library)
@@ -171,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     m = Model(w, b, 0.5)
     probs = m.prob(x)
     gx = gate_rows(m, x, groups, extras, answerer._gram_stats())
-    gw, gb = fit_logistic(gx, answerable.astype(float), lr=0.1, steps=6000)
+    signs = np.array([GATE_SIGNS.get(f, 0) for f in GATE_FEATURES], dtype=float)
+    gw, gb = fit_logistic(gx, answerable.astype(float), lr=0.1, steps=6000, signs=signs)
     best = 1.0 / (1.0 + np.exp(-(gx @ gw + gb)))
     # a question the other checks refuse anyway counts as not found at any threshold
     best = np.where(refused, -1.0, best)

@@ -11,6 +11,7 @@ found / not-found threshold live in kb/lexicon/answer_model.json, written by
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -18,18 +19,33 @@ import numpy as np
 
 from kb import lexicon
 from kb.confidence import GramStats, clause_haystack
-from kb.qa.analysis import states_value
+from kb.models import TASK_ROW
+from kb.qa import analysis as A
+from kb.qa.analysis import UNIT, states_value
 from kb.qa.candidates import Candidate
 
 FEATURES = (
     "cov_words", "cov_grams", "cov_context", "cov_clause", "dense", "dense_gap", "rel_score", "recip_rank",
-    "has_value", "clause_has_value", "first_in_clause", "item", "lead_in", "short",
+    "has_value", "clause_has_value", "first_in_clause", "item", "lead_in", "short", "task_row", "task_row_unit",
 )
 #: The found / not-found score reads the question as a whole: its best candidate's score and coverage,
-#: the best clause coverage of the search, and the share of its words no clause of the KB uses.
+#: the best clause coverage of the search, the share of its words no clause of the KB uses, and how far
+#: the best candidate stands above the next (one clear answer, or many half-fitting sentences), and the
+#: kind of thing asked (a value, a yes or no, a list of items): near misses are mostly values asked of a
+#: level, year or amount the documents do not hold, and a list's items seldom repeat the question's words.
 GATE_FEATURES = ("best_logit", "best_cov_words", "best_cov_clause", "max_cov_clause", "unknown_share",
-                 "best_has_value", "top_clauses_have_value", "missing_rare")
+                 "best_has_value", "top_clauses_have_value", "missing_rare", "best_margin",
+                 "asks_value", "asks_yesno", "asks_items")
+#: The direction each found / not-found signal may push, from what it means: a fit on one KB's questions
+#: must not learn that unknown words or a missing rare word make an answer more likely (0: either way).
+GATE_SIGNS = {"best_logit": 1, "best_cov_clause": 1, "best_cov_words": 1, "max_cov_clause": 1, "unknown_share": -1, "best_has_value": 1,
+              "missing_rare": -1, "best_margin": 1}
 MODEL_FILE = "answer_model.json"
+_YEAR = re.compile(r"(?:19|20)\d\d")
+#: The margin of a question with one candidate only (none to stand above).
+SOLE_MARGIN = 5.0
+_VALUE_TYPES = (A.MONEY, A.RATE, A.COUNT, A.DATE)
+_ITEM_TYPES = (A.CONDITIONS, A.MATERIALS, A.PROCEDURE, A.LIST)
 
 
 @dataclass
@@ -114,6 +130,10 @@ def features(q: Question, cands: list[Candidate], stats: GramStats, dense: dict[
             float(c.item),
             float(c.lead_in),
             float(len(c.text) < 20),
+            # a task-table line (序号, task, units run together) names who does what: it answers a
+            # question of units, seldom one of amounts or conditions
+            float(c.clause.kind == TASK_ROW),
+            float(c.clause.kind == TASK_ROW and q.answer_type == UNIT),
         ])
     return np.array(rows, dtype=float).reshape(len(rows), len(FEATURES))
 
@@ -124,8 +144,9 @@ def gate_features(q: Question, ranked: list[Candidate], x_best: np.ndarray | Non
     word_mass = sum(stats.word_idf(w) for w in q.words)
     unknown = sum(stats.word_idf(w) for w in q.words if stats.word_df(w) == 0) / word_mass if word_mass else 1.0
     max_cov = max(clause_cov.values(), default=0.0)
+    asked = [float(q.answer_type in _VALUE_TYPES), float(q.answer_type == A.YESNO), float(q.answer_type in _ITEM_TYPES)]
     if not ranked or x_best is None:
-        return np.array([-10.0, 0.0, 0.0, max_cov, unknown, 0.0, 0.0, 1.0])
+        return np.array([-10.0, 0.0, 0.0, max_cov, unknown, 0.0, 0.0, 1.0, 0.0, *asked])
     f = dict(zip(FEATURES, x_best, strict=True))
     clause = ranked[0].clause
     top = {c.clause.clause_id: c.clause for c in ranked[:3]}.values()
@@ -134,9 +155,17 @@ def gate_features(q: Question, ranked: list[Candidate], x_best: np.ndarray | Non
     # a near miss names the topic and one thing (a year, a level, a place) the documents do not hold
     hay = clause_haystack(clause, stats.titles.get(clause.doc_id, ""))
     scale = math.log(stats.n + 1) or 1.0
-    missing = max((stats.word_idf(w) for w in q.words if w not in hay and stats.word_df(w) > 0), default=0.0) / scale
-    return np.array([float(np.clip(model().logit(x_best[None, :])[0], -10, 10)), f["cov_words"], f["cov_clause"],
-                     max_cov, unknown, f["has_value"], have_value, missing])
+    # a word no clause uses counts (at its reduced weight): a question about what the KB lacks altogether
+    # is missing its words everywhere; a year is left to the year check, which reads the documents' periods
+    # (the year of asking, "2025年还能申请吗", is not what the clause must hold)
+    missing = max((stats.word_idf(w) for w in q.words if w not in hay and not _YEAR.fullmatch(w)),
+                  default=0.0) / scale
+    best_logit = float(model().logit(x_best[None, :])[0])
+    second = ranked[1].features if len(ranked) > 1 else None
+    margin = best_logit - float(model().logit(second[None, :])[0]) if second is not None else SOLE_MARGIN
+    return np.array([float(np.clip(best_logit, -10, 10)), f["cov_words"], f["cov_clause"],
+                     max_cov, unknown, f["has_value"], have_value, missing, float(np.clip(margin, 0.0, 10.0)),
+                     *asked])
 
 
 def score(q: Question, cands: list[Candidate], stats: GramStats, dense: dict[str, float],
