@@ -143,3 +143,12 @@ def test_which_ones_asks_for_names_and_a_quantity_answers_a_quantity() -> None:
     assert A.states_quantity("按实际到位资金的50%给予资助")
     assert not A.states_quantity("按规定程序申报")
     assert A.states_value(A.DATE, "原则上每两年评选一次")
+
+
+@pytest.mark.parametrize("answer_type", [A.YESNO, A.MONEY, A.KEYWORD])
+def test_the_clause_number_is_left_to_the_citation(answer_type: str) -> None:
+    text = "第二十三条申请送餐补贴的老年人，应当接受照护需求评估。"
+    draft = compose(answer_type, [_cand(_clause(text), text)], lambda _c: [])
+    assert isinstance(draft, Draft)
+    body = re.sub(r"^(?:可以|不可以|需满足条件)：", "", draft.answer)
+    assert body.startswith("申请送餐补贴的老年人") and "第二十三条" not in draft.answer
