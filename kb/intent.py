@@ -36,7 +36,9 @@ ORGANISATION = re.compile(r"(?:[\u4e00-\u9fff]{2,3}[市区县省])?[市区县省
 
 
 # a programme named in a question: "数字工匠培育计划", "“十百千”工程" (its name before the kind word)
-PROGRAMME = re.compile(r"“?(?P<name>[^\s，。、；：？?！!“”的了个这那哪些里在和与及]{3,10}?)”?(?:培育|培养|培训|提升|建设|扶持|资助|奖励)?(?:计划|工程|行动|专项)")
+# (no asking words inside it: "供水供气企业要承担多少专项投资" names no programme)
+PROGRAMME = re.compile(r"“?(?P<name>(?:(?!多少|什么|怎么|如何|谁|几|吗)[^\s，。、；：？?！!“”的了个这那哪些里在和与及]){3,10}?)”?"
+                       r"(?:培育|培养|培训|提升|建设|扶持|资助|奖励)?(?:计划|工程|行动|专项)")
 
 
 # a city named in a question ("吉安市数字经济企业…"): two characters and 市 at the start of a phrase

@@ -263,6 +263,14 @@ def test_words_no_document_uses_weigh_less_than_known_ones(library) -> None:
     assert stats.word_idf("两笔") < stats.word_idf("集聚区")
 
 
+@pytest.mark.parametrize("question", ["企业要承担多少专项资金", "园区能拿多少专项奖励"])
+def test_asking_words_are_no_programme_name(question: str) -> None:
+    """"…承担多少专项…": 专项 after asking words names no programme the documents lack."""
+    from kb import intent as I
+
+    assert all(not re.search(r"多少|什么|几", m.group("name")) for m in I.PROGRAMME.finditer(question))
+
+
 def test_a_programme_no_document_mentions(answerer) -> None:
     a = answerer.ask("赣州数字工匠培育计划 每人补贴多少钱")
     assert not a.found and "“赣州数字工匠培育计划”：没有文件提到它" in a.answer
