@@ -439,3 +439,30 @@ def test_a_rate_is_chosen_by_the_recipient_the_question_names(tmp_path: Path) ->
     assert "4000万元×1%=40万元" in designer.answer and "30万元" in first(designer.answer)
     builder = answerer.ask("我们是建设单位，采购新型建材产品500万元，能奖多少")
     assert "500万元×3%=15万元" in builder.answer
+
+
+def test_a_period_question_is_answered_from_the_documents_own_validity_statement(tmp_path: Path) -> None:
+    """A period question shares few words with any clause: the period comes from the document's validity
+    statement, whatever the candidates' coverage."""
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    doc = tmp_path / "某市体育赛事奖励办法.txt"
+    doc.write_text(
+        "某市体育赛事奖励办法\n"
+        "第一条 为鼓励运动员参加省级以上体育赛事，制定本办法。\n"
+        "第二条 获得省级比赛金牌的运动员，每枚奖励2万元。\n"
+        "第三条 本办法自2024年1月1日起施行，有效期3年。\n",
+        encoding="utf-8",
+    )
+    library = Library(tmp_path / "kb", today=lambda: date(2026, 12, 2))
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    answerer = Answerer(library)
+    assert answerer.analyse(COLLOQUIAL_PERIOD)["found_prob"] < answerer.threshold  # the gate alone would refuse
+    a = answerer.ask(COLLOQUIAL_PERIOD)
+    assert a.found and "2024年1月1日" in first(a.answer) and "3年" in first(a.answer)
+    assert not a.answer.startswith("第三条")  # the place is the citation's
+
+
+COLLOQUIAL_PERIOD = "我家孩子去年拿的金牌，这个奖励办法现在还管用不，到哪年截止"

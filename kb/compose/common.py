@@ -73,7 +73,16 @@ def best_sentence(ctx: Context, clause: Clause, prefer: re.Pattern[str] | None =
             score += bonus
         if score > best_score:
             best, best_score = s, score
-    return clean(best)
+    return without_head_number(clean(best))
+
+
+#: The clause's own numbering at the head of a sentence ("第二十三条", "（二）", "三、"): a place, not the answer.
+_HEAD_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]{1,6}条|[（(][一二三四五六七八九十\d]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\s*")
+
+
+def without_head_number(sentence: str) -> str:
+    """A quoted sentence without the clause number it opens with: the citation gives the place."""
+    return _HEAD_NUMBER.sub("", sentence) or sentence
 
 
 def clean(text: str) -> str:

@@ -150,6 +150,13 @@ class Answerer:
         best = a["found_prob"]
         if intent == I.UNIT_TASKS and unit:
             draft = unit_tasks(ctx, unit)
+        elif intent == I.VALIDITY and best < self.threshold:
+            # a period read from a document's own validity statement (kb.compose.when) stands without the
+            # gate: the candidates' coverage of "有效期到什么时候" says nothing about it; any other sentence
+            # the composer would quote is held to the gate like every answer
+            draft = self._compose(a["answer_type"], intent, ctx, ranked)
+            if draft is not None and not self._quotes_a_validity_statement(draft):
+                draft = None
         elif best < self.threshold:
             draft = None
         else:
@@ -260,6 +267,11 @@ class Answerer:
                 drafted.answer += check[0]
                 drafted.derived = check[1]
         return drafted
+
+    def _quotes_a_validity_statement(self, draft: Draft) -> bool:
+        """Whether the draft cites the clause of a document's own validity statement (本办法自…起施行，有效期…)."""
+        cited = {c.clause_id for c in draft.cited}
+        return draft.found and any(s.clause_id in cited for d in self.library.documents() for s in d.validity)
 
     def _with_other_version(self, draft: Draft, ranked: list[Candidate]) -> Draft:
         """A question naming no document, answered by two versions of one policy (near-duplicate titles:

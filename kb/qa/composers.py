@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from kb.compose.common import Draft
+from kb.compose.common import Draft, without_head_number
 from kb.models import TASK_ROW, Clause
 from kb.qa import analysis as A
 from kb.qa.candidates import Candidate, boilerplate, clause_units, strip_marker
@@ -42,15 +42,11 @@ def _short_item(text: str) -> str:
     return cut[:ITEM_CHARS] + "…"
 
 
-#: The clause's own numbering at the head of a sentence ("第二十三条", "（二）", "三、"): a place, not the answer.
-_HEAD_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]{1,6}条|[（(][一二三四五六七八九十\d]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\s*")
-
-
 def _sentence(text: str) -> str:
     """A candidate as one answer sentence: inner full stops become semicolons so the first sentence holds
     it, and the clause's number at its head is left to the citation."""
     body = _clean(text).rstrip("。；;，,：:")
-    body = _HEAD_NUMBER.sub("", body) or body
+    body = without_head_number(body)
     return body.replace("。", "；")
 
 
