@@ -466,3 +466,26 @@ def test_a_period_question_is_answered_from_the_documents_own_validity_statement
 
 
 COLLOQUIAL_PERIOD = "我家孩子去年拿的金牌，这个奖励办法现在还管用不，到哪年截止"
+
+
+def test_a_lead_statement_is_quoted_from_the_start_of_its_phrase(tmp_path: Path) -> None:
+    """"…或较大社会影响的一般事故由…负责": the unit pattern may start inside the phrase; the answer quotes it
+    whole, without the clause's number."""
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    doc = tmp_path / "某市安全事故调查办法.txt"
+    doc.write_text(
+        "某市安全事故调查办法\n"
+        "第四条 安全事故调查按以下分工组织：\n"
+        "（一）较大安全事故由市人民政府负责组织调查处理；\n"
+        "（二）造成人员受伤或较大社会影响的一般安全事故由事故发生地县级人民政府负责组织调查处理，报市应急管理局备案；\n"
+        "（三）其他一般安全事故由应急管理部门负责调查。\n"
+        "第五条 本办法自2024年1月1日起施行。\n",
+        encoding="utf-8",
+    )
+    library = Library(tmp_path / "kb")
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    a = Answerer(library).ask("有人受伤、社会影响较大的一般安全事故由谁负责调查")
+    assert a.found and first(a.answer).startswith("造成人员受伤或较大社会影响的一般安全事故由事故发生地县级人民政府")

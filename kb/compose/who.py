@@ -17,6 +17,7 @@ from kb.compose.common import (
     row_of,
     short,
     strip_marker,
+    without_head_number,
 )
 from kb.models import TASK_ROW, Clause
 
@@ -40,8 +41,11 @@ def _statement(ctx: Context, clause: Clause) -> tuple[float, str] | None:
     best: tuple[float, str] | None = None
     for pattern in _LEAD_STATEMENTS:
         for m in pattern.finditer(clause.text):
-            phrase = m.group(0)
-            context = " ".join([ctx.stats.titles.get(clause.doc_id, ""), *clause.path, phrase])
+            # read from the start of its phrase: a name the pattern could only take in part ("或重大社会影响的
+            # 一般火灾事故由…负责") is quoted whole, without the clause's number
+            begin = max(clause.text.rfind(mark, 0, m.start()) for mark in "，。；：\n") + 1
+            phrase = without_head_number(clause.text[begin : m.end()])
+            context = " ".join([ctx.stats.titles.get(clause.doc_id, ""), *clause.path, m.group(0)])
             score = ctx.stats.sentence_score(ctx.grams, context) / total
             if best is None or score > best[0]:
                 best = (score, phrase)

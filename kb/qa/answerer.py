@@ -150,10 +150,11 @@ class Answerer:
         best = a["found_prob"]
         if intent == I.UNIT_TASKS and unit:
             draft = unit_tasks(ctx, unit)
-        elif intent == I.VALIDITY and best < self.threshold:
-            # a period read from a document's own validity statement (kb.compose.when) stands without the
-            # gate: the candidates' coverage of "有效期到什么时候" says nothing about it; any other sentence
-            # the composer would quote is held to the gate like every answer
+        elif intent == I.VALIDITY and best < self.threshold and asks_period(formal):
+            # the policy's own period (kb/lexicon/period_asked.txt: 有效期, 到期, 管几年…) read from a document's
+            # validity statement (kb.compose.when) stands without the gate: the candidates' coverage of
+            # "有效期到什么时候" says nothing about it. A day asked of an event ("申报截止日期是几号") and any
+            # other sentence the composer would quote are held to the gate like every answer
             draft = self._compose(a["answer_type"], intent, ctx, ranked)
             if draft is not None and not self._quotes_a_validity_statement(draft):
                 draft = None
