@@ -152,11 +152,3 @@ def test_the_clause_number_is_left_to_the_citation(answer_type: str) -> None:
     assert isinstance(draft, Draft)
     body = re.sub(r"^(?:可以|不可以|需满足条件)：", "", draft.answer)
     assert body.startswith("申请送餐补贴的老年人") and "第二十三条" not in draft.answer
-
-
-def test_a_value_question_is_answered_by_a_sentence_that_states_the_value() -> None:
-    about = _clause("评奖工作由市评奖委员会组织，申报成果须经所在单位审核。")
-    period = _clause("评奖活动每两年进行一次。")
-    draft = compose(A.DATE, [_cand(about, about.text, prob=0.55), _cand(period, period.text, prob=0.11)],
-                    lambda _c: [])
-    assert isinstance(draft, Draft) and draft.answer.startswith("评奖活动每两年进行一次")

@@ -155,10 +155,9 @@ def yesno_answer(best: Candidate, cands: list[Candidate] | None = None) -> Draft
 
 
 def value_answer(best: Candidate, cands: list[Candidate], answer_type: str) -> Draft:
-    """The best of the first five candidates that states a value of the asked type, else the best: a sentence
-    without the value cannot answer "多久" or "多少" however well it matches the question's words."""
+    """The best candidate stating a value of the asked type (near the best's score), else the best."""
     for c in cands[:5]:
-        if A.states_value(answer_type, c.text):
+        if c.prob >= 0.7 * best.prob and A.states_value(answer_type, c.text):
             best = c
             break
     return Draft(answer_type, f"{_sentence(best.text)}。[1]", [best.clause])
