@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.common import BULK_JSON
 from indexing import HybridIndex, Passage, get_embedder
 from indexing.embedders import l2_normalise
 
-BULK = Path(__file__).resolve().parents[2] / "shared" / "corpus-bulk" / "guangan_81_policies.json"
+BULK = BULK_JSON
 RESULTS = Path(__file__).resolve().parent / "results" / "latency_100k.md"
 QUESTIONS = ["招商引资政策奖励多少", "返乡创业担保贷款贴息", "知识产权资助标准", "养老服务补贴怎么申请", "标准地改革牵头单位",
              "企业上市奖励", "技能提升补贴", "一老一小托育机构", "人才住房补贴", "外资企业到位资金奖励"]

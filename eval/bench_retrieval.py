@@ -131,7 +131,8 @@ def scale_library(scale: str, models: Sequence[str]):
 
 
 def bulk_files() -> list[Path]:
-    """The 81 documents of the bulk JSON as .txt files (title line + flattened text), written once."""
+    """The documents of the bulk JSON (36 since it replaced the 81-document file) as .txt files (title line +
+    flattened text), written once."""
     data = json.loads(BULK_JSON.read_text(encoding="utf-8"))["data"]
     BULK_SRC.mkdir(parents=True, exist_ok=True)
     files = []

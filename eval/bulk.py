@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eval.common import CACHE_DIR, GOLD_DIR
+from eval.common import BULK_JSON, CACHE_DIR, GOLD_DIR
 
-BULK36_JSON = Path(__file__).resolve().parents[2] / "shared" / "corpus-bulk" / "guangan_36_policies.json"
+BULK36_JSON = BULK_JSON
 BULK36_SRC = CACHE_DIR / "bulk-src"
 
 

@@ -38,7 +38,8 @@ EVAL_DIR = Path(__file__).resolve().parent
 REPO = EVAL_DIR.parent
 BUNDLED_CORPUS = REPO / "corpus"
 SHARED_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-BULK_JSON = Path(__file__).resolve().parents[2] / "shared" / "corpus-bulk" / "guangan_81_policies.json"
+#: the 36 广安 documents (it replaced the earlier 81-document file)
+BULK_JSON = Path(__file__).resolve().parents[2] / "shared" / "corpus-bulk" / "guangan_36_policies.json"
 GOLD_DIR = EVAL_DIR / "gold"
 RESULTS_DIR = EVAL_DIR / "results"
 CACHE_DIR = EVAL_DIR / ".cache"
@@ -138,7 +139,7 @@ def document_split_of(doc_stem: str) -> str:
 
 
 def _bulk_json_present() -> bool:
-    return (SHARED_CORPUS.parent / "corpus-bulk" / "guangan_36_policies.json").is_file()
+    return BULK_JSON.is_file()
 
 
 def load_gold(
