@@ -489,3 +489,29 @@ def test_a_lead_statement_is_quoted_from_the_start_of_its_phrase(tmp_path: Path)
     assert report.ok, report.error
     a = Answerer(library).ask("有人受伤、社会影响较大的一般安全事故由谁负责调查")
     assert a.found and first(a.answer).startswith("造成人员受伤或较大社会影响的一般安全事故由事故发生地县级人民政府")
+
+
+def test_a_lead_unit_is_not_read_from_a_clause_about_another_task(tmp_path: Path) -> None:
+    """The who-leads composer reads units from a clause of its own choosing; the answer stands on that
+    clause's evidence, so a question about a task no clause holds gets no unit."""
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    doc = tmp_path / "某市数字经济发展实施方案.txt"
+    doc.write_text(
+        "某市数字经济发展实施方案\n"
+        "一、重点任务\n"
+        "（一）推进数据中心建设。建设绿色数据中心，提升算力供给能力。〔牵头单位：市发改委；责任单位：市工信局〕\n"
+        "（二）发展智能制造。支持企业建设智能工厂和数字化车间。〔牵头单位：市工信局；责任单位：市科技局〕\n"
+        "（三）降低企业招工成本。开展线上招聘活动，为企业免费发布用工信息。〔牵头单位：市人社局〕\n"
+        "（四）工伤保险。企业应当为职工参加工伤保险，职工工伤认定按国家有关规定执行。\n",
+        encoding="utf-8",
+    )
+    library = Library(tmp_path / "kb")
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    answerer = Answerer(library)
+    lead = answerer.ask("谁牵头推进数据中心建设")
+    assert lead.found and "市发改委" in first(lead.answer)
+    stranger = answerer.ask("企业职工工伤认定由哪个部门牵头")
+    assert "市人社局" not in first(stranger.answer)  # not the lead of 降低企业招工成本

@@ -162,6 +162,9 @@ class Answerer:
             draft = None
         else:
             draft = self._compose(a["answer_type"], intent, ctx, ranked)
+            if (draft is not None and draft.found and draft.intent == I.WHO_LEADS
+                    and self._answered_prob(a, draft) < self.threshold):
+                draft = None  # the lead of another task: the clause the unit came from does not hold the question
         missing_year = self._year_missing(formal, draft)
         missing_place = self._place_missing(question, draft)
         if missing_year or missing_place:
@@ -268,6 +271,20 @@ class Answerer:
                 drafted.answer += check[0]
                 drafted.derived = check[1]
         return drafted
+
+    def _answered_prob(self, a: dict, draft: Draft) -> float:
+        """The gate's score on the evidence of the clause the answer's unit is read from (its best candidate
+        first, its coverage as the search's best): a composer that reads units from a clause of its own
+        choosing answers on that clause's evidence, not on the best candidate's."""
+        ranked = a["ranked"]
+        source = draft.cited[0].clause_id if draft.cited else ""  # the clause the unit is read from
+        at = next((i for i, c in enumerate(ranked) if c.clause.clause_id == source), None)
+        if at is None:  # a table row or bracket no candidate came from: the best candidate's score stands
+            return a["found_prob"]
+        reordered = [ranked[at], *ranked[:at], *ranked[at + 1 :]]
+        # the search's best clause coverage is the source clause's own: another clause's match is not its
+        own = {source: a["clause_cov"].get(source, 0.0)}
+        return found_prob(a["question_info"], reordered, self._gram_stats(), own)
 
     def _quotes_a_validity_statement(self, draft: Draft) -> bool:
         """Whether the draft cites the clause of a document's own validity statement (本办法自…起施行，有效期…)."""
