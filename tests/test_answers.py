@@ -515,3 +515,23 @@ def test_a_lead_unit_is_not_read_from_a_clause_about_another_task(tmp_path: Path
     assert lead.found and "市发改委" in first(lead.answer)
     stranger = answerer.ask("企业职工工伤认定由哪个部门牵头")
     assert "市人社局" not in first(stranger.answer)  # not the lead of 降低企业招工成本
+
+
+def test_of_several_rates_in_one_sentence_the_phrase_the_question_names_is_applied(tmp_path: Path) -> None:
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    doc = tmp_path / "某市科技企业贷款贴息办法.txt"
+    doc.write_text(
+        "某市科技企业贷款贴息办法\n"
+        "第一条 为缓解科技企业融资难题，制定本办法。\n"
+        "第二条 对科技企业新增贷款给予贴息，首次贷款企业按贷款金额的3%给予贴息，续贷企业按贷款金额的1%给予贴息，"
+        "单户企业年度贴息最高不超过50万元。\n"
+        "第三条 本办法自2024年1月1日起施行。\n",
+        encoding="utf-8",
+    )
+    library = Library(tmp_path / "kb")
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    a = Answerer(library).ask("我们是续贷企业，贷款金额1000万元，贴息能拿多少钱")
+    assert "1000万元×1%=10万元" in a.answer, a.answer

@@ -138,6 +138,13 @@ def _choose_percent(ctx: Context, sentence: str) -> tuple[str, float] | None:
     """One rate from "分别按照…国际性、全国性…的50%、30%", chosen by the question's words."""
     run = re.search(r"(\d+(?:\.\d+)?%)(?:、(\d+(?:\.\d+)?%))+", sentence)
     if not run or "分别" not in sentence:
+        # several rules in one sentence ("总额…的40%，单户…的20%，单笔…的15%"): the rate of the phrase that
+        # holds most of the question, the first on a tie
+        phrases = [p for p in re.split(r"[，,；;]", sentence) if PERCENT.search(p)]
+        if len(phrases) > 1:
+            best = max(phrases, key=lambda p: (ctx.stats.sentence_score(ctx.grams, p), -phrases.index(p)))
+            pct = PERCENT.search(best)
+            return pct.group(0), float(pct.group(1))
         pct = PERCENT.search(sentence)
         return (pct.group(0), float(pct.group(1))) if pct else None
     rates = re.findall(r"\d+(?:\.\d+)?%", run.group(0))
