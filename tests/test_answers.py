@@ -535,3 +535,23 @@ def test_of_several_rates_in_one_sentence_the_phrase_the_question_names_is_appli
     assert report.ok, report.error
     a = Answerer(library).ask("我们是续贷企业，贷款金额1000万元，贴息能拿多少钱")
     assert "1000万元×1%=10万元" in a.answer, a.answer
+
+
+def test_a_figure_given_to_a_how_much_question_is_run_through_the_clauses_rule(tmp_path: Path) -> None:
+    """"净资产2亿元，单笔担保最多多少" asks no sum of money in words, but gives one: the clause's rate is applied."""
+    from kb.answerer import Answerer
+    from kb.library import Library
+
+    doc = tmp_path / "某市国有企业担保管理办法.txt"
+    doc.write_text(
+        "某市国有企业担保管理办法\n"
+        "第一条 为规范国有企业对外担保行为，制定本办法。\n"
+        "第二条 企业对外担保总额原则上不得超过企业净资产的40%，单笔担保金额原则上不得超过企业净资产的15%。\n"
+        "第三条 本办法自2024年1月1日起施行。\n",
+        encoding="utf-8",
+    )
+    library = Library(tmp_path / "kb")
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    a = Answerer(library).ask("我们公司净资产2亿元，单笔担保最多能担保多少")
+    assert "2亿元×15%=3000万元" in first(a.answer), a.answer

@@ -25,6 +25,7 @@ from kb.compose.when import target, validity
 from kb.compose.who import who_leads
 from kb.confidence import GramStats
 from kb.errors import QuestionError
+from kb.figures import money_in_question
 from kb.grounding import ungrounded
 from kb.header import DOC_NUMBER
 from kb.library import Library
@@ -258,7 +259,9 @@ class Answerer:
         elif intent == I.VALIDITY:
             draft = validity(ctx)  # periods are read from the period statement the search put first
         elif intent == I.TARGET:
-            draft = target(ranked_ctx)
+            # "净资产10亿元，单笔担保最多多少": a figure given and a rule of the clause to apply to it
+            computed = incentive(ranked_ctx) if money_in_question(ctx.question) else None
+            draft = computed if computed is not None and computed.found and computed.derived else target(ranked_ctx)
         if draft is not None and (not draft.found or not self._junk_head(draft)):
             return draft
         drafted = composers.compose(answer_type, ranked, self._children, self._parent)
