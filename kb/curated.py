@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -216,6 +217,9 @@ class CuratedAnswers:
         self._db.close()
 
 
+_READ_ATTEMPTS = 3
+
+
 class _Reader:
     """Reads corrections without creating anything: a KB that never had one is left as it is."""
 
@@ -230,10 +234,18 @@ class _Reader:
                 if not self.path.is_file():
                     return []
                 self._conn = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
-            try:
-                rows = self._conn.execute(_SELECT + " WHERE active = 1").fetchall()
-            except sqlite3.OperationalError:  # no such table yet
-                return []
+            for attempt in range(_READ_ATTEMPTS):
+                try:
+                    rows = self._conn.execute(_SELECT + " WHERE active = 1").fetchall()
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "no such table" in str(exc):  # a KB that never had a correction
+                        return []
+                    # a busy or locked KB is not "no corrections": an administrator's answer would be
+                    # silently replaced by the answerer's; try again, then say so
+                    if attempt == _READ_ATTEMPTS - 1:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
         return [_correction(r) for r in rows]
 
 

@@ -100,3 +100,38 @@ def test_serving_reads_without_creating_tables(kb_copy: Path):
     with sqlite3.connect(kb_copy / "kb.sqlite") as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "curated_answers" not in names
+
+
+def test_a_busy_kb_is_read_again_not_taken_for_no_corrections(kb, kb_copy: Path):
+    """A locked or busy KB while corrections are read must not silently serve the answerer's answer in
+    place of an administrator's correction: the read is tried again, and a KB that stays busy is an error."""
+    from kb import curated as C
+
+    library, answerer, audit = kb
+    doc = library.documents()[0].doc_id
+    CuratedAnswers(kb_copy / "kb.sqlite", audit).add(library, QUESTION, CORRECTED, [f"{doc}#四（一）2"], "管理员甲",
+                                                     intent="incentive")
+    path = library.kb_dir / C.DB_NAME
+    reader = C._READERS.setdefault(path, C._Reader(path))
+    assert reader.corrections()  # its connection is open
+    real, failures = reader._conn, []
+
+    class Busy:
+        def __init__(self, times: int) -> None:
+            self.times = times
+
+        def execute(self, *args):
+            if len(failures) < self.times:
+                failures.append(1)
+                raise sqlite3.OperationalError("database is locked")
+            return real.execute(*args)
+
+    reader._conn = Busy(1)
+    try:
+        assert answerer.ask(QUESTION).curated and failures == [1]
+        failures.clear()
+        reader._conn = Busy(C._READ_ATTEMPTS)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            answerer.ask(QUESTION)
+    finally:
+        reader._conn = real
