@@ -186,6 +186,7 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     user_kind: str = ""
     curated: bool = False  # served from an administrator's correction (kb/curated.py)
+    answer_type: str = ""  # the kind of thing asked (kb.qa.analysis: unit, money, … keyword); "" before analysis
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -152,3 +152,12 @@ def test_the_clause_number_is_left_to_the_citation(answer_type: str) -> None:
     assert isinstance(draft, Draft)
     body = re.sub(r"^(?:可以|不可以|需满足条件)：", "", draft.answer)
     assert body.startswith("申请送餐补贴的老年人") and "第二十三条" not in draft.answer
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("谁牵头探索建设赣南大数据交易中心？", A.UNIT), ("数字经济企业能拿多少钱奖励", A.MONEY), ("1", A.KEYWORD),
+])
+def test_an_answer_says_the_kind_of_thing_asked(answerer, question: str, expected: str) -> None:
+    """The answer (and its JSON) carries the answer type read from the question, found or not."""
+    answer = answerer.ask(question)
+    assert answer.answer_type == expected and answer.to_dict()["answer_type"] == expected

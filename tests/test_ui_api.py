@@ -58,7 +58,8 @@ def test_ask_returns_the_lead_unit_and_the_cited_row(server):
     assert answer["found"] is True
     assert "市行政审批局" in answer["answer"]
     assert "附件 17" in [c["label"] for c in answer["citations"]]
-    assert set(answer) == {"question", "found", "intent", "answer", "citations", "warnings", "curated"}
+    assert set(answer) == {"question", "found", "intent", "answer", "citations", "warnings", "curated", "answer_type"}
+    assert answer["answer_type"] == "unit"
     cited = next(c for c in answer["citations"] if c["label"] == "附件 17")
     assert "市行政审批局" in cited["text"] and cited["doc_number"] == "赣市发〔2022〕5号"
 

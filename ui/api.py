@@ -49,6 +49,9 @@ class AnswerOut(BaseModel):
     citations: list[CitationOut]
     warnings: list[str] = Field(description="提醒，例如条款所属政策已过期")
     curated: bool = Field(False, description="是否为管理员人工校正的回答（相同或几乎相同的问题优先返回）")
+    answer_type: str = Field("", description="所问内容的类型：unit（单位）、money（金额）、rate（比例）、count（数量或目标）、"
+                             "date（日期或期限）、yesno（是否）、conditions（条件）、materials（材料）、procedure（流程）、"
+                             "definition（定义或范围）、list（清单）、keyword（关键词）；未经分析时为空")
 
 
 class ErrorOut(BaseModel):

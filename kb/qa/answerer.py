@@ -140,14 +140,19 @@ class Answerer:
         if number:
             return self._document_by_number(number.group(1))
         a = self.analyse(question, filters)
+
+        def typed(answer: Answer) -> Answer:
+            answer.answer_type = a["answer_type"]
+            return answer
+
         formal, unit, intent, hits, ctx, ranked = a["formal"], a["unit"], a["intent"], a["hits"], a["ctx"], a["ranked"]
         stats = ctx.stats
         mass = sum(stats.idf(g) for g in ctx.grams)
         if mass < MIN_QUESTION_MASS and not unit:  # "1", "的" … nothing to look for
-            return self._refusal(question, intent, hits, "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。")
+            return typed(self._refusal(question, intent, hits, "问题中可检索的内容太少，请补充关键词（如事项名称、单位或金额）。"))
         stranger = self._unknown_organisation(question, unit)
         if stranger and (intent in (I.UNIT_TASKS, I.WHO_LEADS, I.KEYWORD) or not stranger.endswith("局")):
-            return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到“{stranger}”：没有文件提到它。{_NEAREST}")
+            return typed(self._refusal(question, intent, hits, f"未在已收录的政策文件中找到“{stranger}”：没有文件提到它。{_NEAREST}"))
         best = a["found_prob"]
         if intent == I.UNIT_TASKS and unit:
             draft = unit_tasks(ctx, unit)
@@ -170,7 +175,7 @@ class Answerer:
         missing_place = self._place_missing(question, draft)
         if missing_year or missing_place:
             about = f"{missing_place}的" if missing_place else f"{missing_year}的"
-            return self._refusal(question, intent, hits, f"未在已收录的政策文件中找到关于{about}这项规定。{_NEAREST}")
+            return typed(self._refusal(question, intent, hits, f"未在已收录的政策文件中找到关于{about}这项规定。{_NEAREST}"))
         missing_level = self._level_missing(formal, draft)
         missing_value = self._value_missing(a["answer_type"], draft, formal)
         if missing_level or missing_value:
@@ -186,7 +191,7 @@ class Answerer:
             answer = self._finish(question, draft, hits)
         if a["fixes"]:
             answer.warnings.insert(0, "已按" + "、".join(f"“{right}”理解“{wrong}”" for wrong, right in a["fixes"]))
-        return answer
+        return typed(answer)
 
     # -- helpers ---------------------------------------------------------------------------------
     @staticmethod
