@@ -18,6 +18,8 @@ from kb.models import Clause
 
 # words that ask, greet or point rather than name what is asked (kb/lexicon/fillers.txt)
 _FILLER = lexicon.alternation("fillers.txt")
+#: Questions whose content words are kept (one question is cut for its words and again for its grams).
+_TOKEN_CACHE = 1024
 _FILLER_ONLY = re.compile(f"(?:{_FILLER.pattern})+")
 _FILLER_EDGES = re.compile(f"^(?:{_FILLER.pattern})+|(?:{_FILLER.pattern})+$")
 # a figure with its unit stands apart from the words around it ("2023年小微企业" is 2023年 + 小微企业)
@@ -78,6 +80,7 @@ class GramStats:
         self.n = max(len(haystacks), 1)
         self._haystacks = haystacks
         self._word_df: dict[str, int] = {}
+        self._tokens: dict[str, list[str]] = {}  # question -> its content words (words and grams both read them)
         self._lock = threading.Lock()
 
     def _content_tokens(self, question: str) -> list[str]:
@@ -85,6 +88,16 @@ class GramStats:
         removed only where it is a whole word, or the edge of a word the KB does not use ("什么时候" ->
         "时候"): cutting fillers out of the raw text broke words ("有效期" lost its 有, "2023年小微企业"
         was cut "年小微")."""
+        cached = self._tokens.get(question)
+        if cached is None:
+            cached = self._cut_content_tokens(question)
+            with self._lock:
+                if len(self._tokens) >= _TOKEN_CACHE:
+                    self._tokens.clear()
+                self._tokens[question] = cached
+        return list(cached)
+
+    def _cut_content_tokens(self, question: str) -> list[str]:
         spaced = self._without_spanning_fillers(_FIGURE_RUN.sub(lambda m: f" {m.group(0)} ", question))
         out: list[str] = []
         for w in self.tokenizer.words(spaced):
