@@ -72,7 +72,7 @@ CREATE INDEX IF NOT EXISTS unit_roles_unit ON unit_roles(unit);
 
 _NOT_A_DATABASE = 26  # SQLITE_NOTADB
 _SMALLEST_DATABASE = 512  # one page of the smallest page size
-_DAMAGE_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB (primary codes; extended codes add high bits)
+_DAMAGE_CODES = {11, _NOT_A_DATABASE}  # SQLITE_CORRUPT, SQLITE_NOTADB (primary codes; extended codes add high bits)
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 

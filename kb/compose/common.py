@@ -77,6 +77,7 @@ def best_sentence(ctx: Context, clause: Clause, prefer: re.Pattern[str] | None =
 
 
 #: The clause's own numbering at the head of a sentence ("第二十三条", "（二）", "三、"): a place, not the answer.
+#: Stricter than strip_marker, which reads headings: in a sentence "3.5万元" is no item 3 and "第三方条件" no 第三方条.
 _HEAD_NUMBER = re.compile(r"^(?:第[一二三四五六七八九十百零〇\d]{1,6}条|[（(][一二三四五六七八九十\d]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\s*")
 
 
