@@ -104,7 +104,7 @@ class Tokenizer:
                 self._jieba.add_word(term)
             else:
                 special.append(term)
-        # Terms with Latin, digits or punctuation (5G基站, 赣州市大数据发展管理局（市政务服务管理局）) are matched
+        # Terms with Latin, digits or punctuation (5G基站, 某市大数据发展管理局（市政务服务管理局）) are matched
         # by the pre-split regex, longest first, because jieba cuts at any non-Han character.
         special.sort(key=len, reverse=True)
         alternatives = [re.escape(t) for t in special] + [_CODE]

@@ -131,7 +131,7 @@ def read_header(text: str, tail: str = "", fallback_title: str = "") -> Header:
             issuer = _join_issuers(m.group(1))
             break
     if not issuer and len(lines) > 1 and _is_organ(lines[0]) and _TITLE_LINE.match(lines[1]):
-        issuer = lines[0]  # "洪泽区人民政府" above "2023年政府信息公开工作年度报告"
+        issuer = lines[0]  # "某区人民政府" above "2023年政府信息公开工作年度报告"
     return Header(title=title, number=number, issuer=issuer, issue_date=issue_date)
 
 
@@ -161,8 +161,8 @@ _ATTACHMENT_LINE = re.compile(r"(?:相关附件|附件)\s*\d*\s*[：:]\s*([^\n]{
 
 
 def _number_of_attachment(text: str, tail: str) -> str:
-    """The 文号 in the file name of the page's own attachment ("相关附件：广安府办规〔2022〕10号关于印发….pdf",
-    "附件：关于印发…的通知（广安府发〔2021〕5号）.doc")."""
+    """The 文号 in the file name of the page's own attachment ("相关附件：某府办规〔2022〕10号关于印发….pdf",
+    "附件：关于印发…的通知（某府发〔2021〕5号）.doc")."""
     for source in (tail, text[-3000:]):
         for att in _ATTACHMENT_LINE.finditer(source or ""):
             name = re.split(r"二维码|\.(?:pdf|docx?|wps|ofd|xlsx?)\b", att.group(1))[0]
@@ -209,7 +209,7 @@ _CAPTION_END = re.compile(r".*(?:(?<!代)表|清单|一览|目录|附件\d*)")
 
 
 def _drop_caption(text: str) -> str:
-    """A flattened page glues a table caption to the signature ("…进度安排表广安市人民政府办公室"):
+    """A flattened page glues a table caption to the signature ("…进度安排表某市人民政府办公室"):
     the issuer is what follows the caption."""
     m = _CAPTION_END.match(text)
     rest = text[m.end() :] if m else text
@@ -222,7 +222,7 @@ def _is_organ(line: str) -> bool:
 
 def _signature_block(lines: list[str]) -> tuple[str, str] | None:
     """(issuers, date) of the first signature: organ lines directly above a line that is only a date
-    ("广州市天河区科技工业和信息化局 / 广州市天河区人力资源和社会保障局 / …统战部 / 2023年8月9日")."""
+    ("某市某区科技工业和信息化局 / 某市某区人力资源和社会保障局 / …统战部 / 2023年8月9日")."""
     for i, ln in enumerate(lines):
         m = _DATE_LINE.fullmatch(ln)
         if not m or i == 0:
@@ -238,7 +238,7 @@ def _signature_block(lines: list[str]) -> tuple[str, str] | None:
 
 
 def _join_issuers(text: str) -> str:
-    """"中共赣州市委赣州市人民政府" -> "中共赣州市委、赣州市人民政府" (joint issuers lose their space)."""
+    """"中共某市委某市人民政府" -> "中共某市委、某市人民政府" (joint issuers lose their space)."""
     place = re.match(r"(?:中共)?([\u4e00-\u9fff]{1,4}?[省市州县])", text)
     if place:  # a new organ starts where the place name comes again after an organ's ending
         cuts = [m.start() for m in re.finditer(rf"(?:中共)?{re.escape(place.group(1))}", text)

@@ -31,7 +31,7 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT_ASKED.search(question))
 
 
-# a bureau named in a question: "赣州市数据局", "市数据局", "区医保局" (no question words inside)
+# a bureau named in a question: "甲市数据局", "市数据局", "区医保局" (no question words inside)
 ORGANISATION = re.compile(r"(?:[\u4e00-\u9fff]{2,3}[市区县省])?[市区县省]?[^\s，。、；：？?！!哪些这那个的和与及在里归由找是]{2,8}局")
 
 
@@ -41,7 +41,7 @@ PROGRAMME = re.compile(r"“?(?P<name>(?:(?!多少|什么|怎么|如何|谁|几|
                        r"(?:培育|培养|培训|提升|建设|扶持|资助|奖励)?(?:计划|工程|行动|专项)")
 
 
-# a city named in a question ("吉安市数字经济企业…"): two characters and 市 at the start of a phrase
+# a city named in a question ("丁市数字经济企业…"): two characters and 市 at the start of a phrase
 CITY = re.compile(r"(?:^|[\s，。；：？?！!、（(])(?!全市|本市|我市|各市|该市|城市|上市|市场|超市|门市|股市|省市|县市)([\u4e00-\u9fff]{2})市(?!级|里|场|民|委|政|直|属|内|外|县|区)")
 
 

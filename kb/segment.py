@@ -62,7 +62,7 @@ class _Line:
         return "\t" in self.text
 
 
-# "……请认真贯彻执行。广安市人民政府办公室2019年4月16日广安市人民政府关于……的通知……": a signature (an organ and a
+# "……请认真贯彻执行。某市人民政府办公室2019年4月16日某市人民政府关于……的通知……": a signature (an organ and a
 # date after a sentence end) followed by more text: the next document of a page that publishes two
 _SIGNATURE = re.compile(r"[。！；）)”]\s*[\u4e00-\u9fff]{2,40}?(?:人民政府办公室|人民政府办公厅|人民政府|委员会|办公室|办公厅|局|委|厅|部)"
                         r"\s*\d{4}年\d{1,2}月\d{1,2}日(?![起前后至以到止，、的]|开始|施行|实施|印发|执行|生效)")

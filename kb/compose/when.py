@@ -53,7 +53,7 @@ def validity(ctx: Context) -> Draft | None:
     statement = doc.validity[0]
     holder = ctx.library.clause(statement.clause_id) if statement.clause_id else None
     topical = clause if confident(ctx, clause) and clause.doc_id == doc.doc_id else holder
-    if _names_only_the_document(ctx, doc.title):  # "广州居家社区养老服务管理办法有效期"
+    if _names_only_the_document(ctx, doc.title):  # "某市居家社区养老服务管理办法有效期"
         topical = holder
     in_force, note = ctx.library.validity(topical or clause)
     cited: list[Clause] = [c for c in (holder, topical) if c is not None]
@@ -117,7 +117,7 @@ def _rider(ctx: Context, holder: Clause | None, statement: str) -> str:
     if holder is None or topic is None:
         return ""
     pool = [x for x in sentences(holder.text) if statement.strip("。 ") not in x and x.strip("。 ") not in statement]
-    # the words naming the document ("天河港澳青年办法") say whose period, not what is asked of it
+    # the words naming the document ("某区港澳青年办法") say whose period, not what is asked of it
     title = ctx.library.document(holder.doc_id).title if ctx.library.document(holder.doc_id) else ""
     asked = replace(topic, grams=[g for g in topic.grams if g not in title])
     if not pool or sum(ctx.stats.idf(g) for g in asked.grams) < 3.0:

@@ -403,10 +403,10 @@ class Answerer:
         return self.library.clause(clause.parent_id) if clause.parent_id else None
 
     def _places_by_document(self) -> dict[str, set[str]]:
-        """The places each document comes from (广安 of 广安市人民政府), read once per store generation."""
+        """The places each document comes from (甲 of 甲市人民政府), read once per store generation."""
         generation = self.library.generation
         if self._places is None or self._places_generation != generation:
-            # the place an issuer or a title starts with (广安市人民政府, 天河区…): not "激发市场" inside a title
+            # the place an issuer or a title starts with (甲市人民政府, 乙区…): not "激发市场" inside a title
             places = {d.doc_id: set(re.findall(r"(?:^|[\s、，共])([\u4e00-\u9fff]{2})(?:省|市|区|县)", f"{d.issuer} {d.title}"))
                       for d in self.library.documents()}
             with self._lock:
@@ -414,7 +414,7 @@ class Answerer:
         return self._places
 
     def _unknown_organisation(self, question: str, unit: str | None) -> str:
-        """An organisation the question asks about that no document mentions ("赣州市数据局")."""
+        """An organisation the question asks about that no document mentions ("甲市数据局")."""
         if unit:
             return ""
         stats = self._gram_stats()
@@ -431,7 +431,7 @@ class Answerer:
         return ""
 
     def _year_missing(self, question: str, draft: Draft | None) -> str:
-        """"广安到2030年养老床位要达到多少张" answered from a clause on 2025: a year the question names
+        """"甲市到2030年养老床位要达到多少张" answered from a clause on 2025: a year the question names
         (other than this year, "现在2026年还能申请吗") that no cited clause speaks of."""
         if draft is None or not draft.found or draft.intent in (I.UNIT_TASKS, I.WHO_LEADS):
             return ""
@@ -451,7 +451,7 @@ class Answerer:
         return ""
 
     def _place_missing(self, question: str, draft: Draft | None) -> str:
-        """"广安市家庭医生签约覆盖率" answered from 广州's plan: the question names a place the KB's
+        """"甲市家庭医生签约覆盖率" answered from 乙市's plan: the question names a place the KB's
         documents come from, and the cited document is another place's."""
         if draft is None or not draft.found or not draft.cited:
             return ""
@@ -462,7 +462,7 @@ class Answerer:
         cited_places = places_of.get(draft.cited[0].doc_id, set())
         if asked and cited_places and not asked & cited_places:
             return "、".join(sorted(asked))
-        # a city none of the documents comes from ("吉安市…" over 赣州, 广安, 广州 documents)
+        # a city none of the documents comes from ("丁市…" over the documents of 甲, 乙 and 丙)
         for m in I.CITY.finditer(question):
             if known and m.group(1) not in known and not any(m.group(1) in d.title + d.issuer for d in docs):
                 return m.group(1) + "市"
