@@ -7,6 +7,7 @@ multi-document questions run on the evaluation's KB of every document (skipped w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -416,25 +417,30 @@ def test_a_story_told_at_length_is_still_answered(answerer) -> None:
     assert asked_value("给本地好几家企业做了上云改造") is None  # 好几家 is not a question
 
 
-def test_a_rate_is_chosen_by_the_recipient_the_question_names(tmp_path: Path) -> None:
-    """Two rate rules in one clause, one per recipient: the asker who names the recipient gets that rule,
-    even where the other sentence holds more of the question's words."""
+def _answerer_of(tmp_path: Path, name: str, text: str, today: Callable[[], date] = date.today):
+    """An answerer over one made-up document written to `name` (its ingest must succeed)."""
     from kb.answerer import Answerer
     from kb.library import Library
 
-    doc = tmp_path / "新型建材推广应用若干措施.txt"
-    doc.write_text(
+    doc = tmp_path / name
+    doc.write_text(text, encoding="utf-8")
+    library = Library(tmp_path / "kb", today=today)
+    [report] = library.ingest([doc])
+    assert report.ok, report.error
+    return Answerer(library)
+
+
+def test_a_rate_is_chosen_by_the_recipient_the_question_names(tmp_path: Path) -> None:
+    """Two rate rules in one clause, one per recipient: the asker who names the recipient gets that rule,
+    even where the other sentence holds more of the question's words."""
+    answerer = _answerer_of(
+        tmp_path, "新型建材推广应用若干措施.txt",
         "新型建材推广应用若干措施\n"
         "一、鼓励推广应用新型建材\n"
         "对社会投资项目，设计使用新型建材产品超过100万元的，按采购额的3%给予建设单位奖励，单个项目最高不超过100万元；"
         "按使用额度的1%给予设计单位奖励，单个项目最高不超过30万元。\n"
         "二、加强宣传引导\n各地要加强新型建材应用的宣传。\n",
-        encoding="utf-8",
     )
-    library = Library(tmp_path / "kb")
-    [report] = library.ingest([doc])
-    assert report.ok, report.error
-    answerer = Answerer(library)
     designer = answerer.ask("我是设计单位，项目里设计使用新型建材产品4000万元，能奖多少")
     assert "4000万元×1%=40万元" in designer.answer and "30万元" in first(designer.answer)
     builder = answerer.ask("我们是建设单位，采购新型建材产品500万元，能奖多少")
@@ -444,21 +450,14 @@ def test_a_rate_is_chosen_by_the_recipient_the_question_names(tmp_path: Path) ->
 def test_a_period_question_is_answered_from_the_documents_own_validity_statement(tmp_path: Path) -> None:
     """A period question shares few words with any clause: the period comes from the document's validity
     statement, whatever the candidates' coverage."""
-    from kb.answerer import Answerer
-    from kb.library import Library
-
-    doc = tmp_path / "某市体育赛事奖励办法.txt"
-    doc.write_text(
+    answerer = _answerer_of(
+        tmp_path, "某市体育赛事奖励办法.txt",
         "某市体育赛事奖励办法\n"
         "第一条 为鼓励运动员参加省级以上体育赛事，制定本办法。\n"
         "第二条 获得省级比赛金牌的运动员，每枚奖励2万元。\n"
         "第三条 本办法自2024年1月1日起施行，有效期3年。\n",
-        encoding="utf-8",
+        today=lambda: date(2026, 12, 2),
     )
-    library = Library(tmp_path / "kb", today=lambda: date(2026, 12, 2))
-    [report] = library.ingest([doc])
-    assert report.ok, report.error
-    answerer = Answerer(library)
     assert answerer.analyse(COLLOQUIAL_PERIOD)["found_prob"] < answerer.threshold  # the gate alone would refuse
     a = answerer.ask(COLLOQUIAL_PERIOD)
     assert a.found and "2024年1月1日" in first(a.answer) and "3年" in first(a.answer)
@@ -471,46 +470,31 @@ COLLOQUIAL_PERIOD = "我家孩子去年拿的金牌，这个奖励办法现在�
 def test_a_lead_statement_is_quoted_from_the_start_of_its_phrase(tmp_path: Path) -> None:
     """"…或较大社会影响的一般事故由…负责": the unit pattern may start inside the phrase; the answer quotes it
     whole, without the clause's number."""
-    from kb.answerer import Answerer
-    from kb.library import Library
-
-    doc = tmp_path / "某市安全事故调查办法.txt"
-    doc.write_text(
+    answerer = _answerer_of(
+        tmp_path, "某市安全事故调查办法.txt",
         "某市安全事故调查办法\n"
         "第四条 安全事故调查按以下分工组织：\n"
         "（一）较大安全事故由市人民政府负责组织调查处理；\n"
         "（二）造成人员受伤或较大社会影响的一般安全事故由事故发生地县级人民政府负责组织调查处理，报市应急管理局备案；\n"
         "（三）其他一般安全事故由应急管理部门负责调查。\n"
         "第五条 本办法自2024年1月1日起施行。\n",
-        encoding="utf-8",
     )
-    library = Library(tmp_path / "kb")
-    [report] = library.ingest([doc])
-    assert report.ok, report.error
-    a = Answerer(library).ask("有人受伤、社会影响较大的一般安全事故由谁负责调查")
+    a = answerer.ask("有人受伤、社会影响较大的一般安全事故由谁负责调查")
     assert a.found and first(a.answer).startswith("造成人员受伤或较大社会影响的一般安全事故由事故发生地县级人民政府")
 
 
 def test_a_lead_unit_is_not_read_from_a_clause_about_another_task(tmp_path: Path) -> None:
     """The who-leads composer reads units from a clause of its own choosing; the answer stands on that
     clause's evidence, so a question about a task no clause holds gets no unit."""
-    from kb.answerer import Answerer
-    from kb.library import Library
-
-    doc = tmp_path / "某市数字经济发展实施方案.txt"
-    doc.write_text(
+    answerer = _answerer_of(
+        tmp_path, "某市数字经济发展实施方案.txt",
         "某市数字经济发展实施方案\n"
         "一、重点任务\n"
         "（一）推进数据中心建设。建设绿色数据中心，提升算力供给能力。〔牵头单位：市发改委；责任单位：市工信局〕\n"
         "（二）发展智能制造。支持企业建设智能工厂和数字化车间。〔牵头单位：市工信局；责任单位：市科技局〕\n"
         "（三）降低企业招工成本。开展线上招聘活动，为企业免费发布用工信息。〔牵头单位：市人社局〕\n"
         "（四）工伤保险。企业应当为职工参加工伤保险，职工工伤认定按国家有关规定执行。\n",
-        encoding="utf-8",
     )
-    library = Library(tmp_path / "kb")
-    [report] = library.ingest([doc])
-    assert report.ok, report.error
-    answerer = Answerer(library)
     lead = answerer.ask("谁牵头推进数据中心建设")
     assert lead.found and "市发改委" in first(lead.answer)
     stranger = answerer.ask("企业职工工伤认定由哪个部门牵头")
@@ -518,40 +502,26 @@ def test_a_lead_unit_is_not_read_from_a_clause_about_another_task(tmp_path: Path
 
 
 def test_of_several_rates_in_one_sentence_the_phrase_the_question_names_is_applied(tmp_path: Path) -> None:
-    from kb.answerer import Answerer
-    from kb.library import Library
-
-    doc = tmp_path / "某市科技企业贷款贴息办法.txt"
-    doc.write_text(
+    answerer = _answerer_of(
+        tmp_path, "某市科技企业贷款贴息办法.txt",
         "某市科技企业贷款贴息办法\n"
         "第一条 为缓解科技企业融资难题，制定本办法。\n"
         "第二条 对科技企业新增贷款给予贴息，首次贷款企业按贷款金额的3%给予贴息，续贷企业按贷款金额的1%给予贴息，"
         "单户企业年度贴息最高不超过50万元。\n"
         "第三条 本办法自2024年1月1日起施行。\n",
-        encoding="utf-8",
     )
-    library = Library(tmp_path / "kb")
-    [report] = library.ingest([doc])
-    assert report.ok, report.error
-    a = Answerer(library).ask("我们是续贷企业，贷款金额1000万元，贴息能拿多少钱")
+    a = answerer.ask("我们是续贷企业，贷款金额1000万元，贴息能拿多少钱")
     assert "1000万元×1%=10万元" in a.answer, a.answer
 
 
 def test_a_figure_given_to_a_how_much_question_is_run_through_the_clauses_rule(tmp_path: Path) -> None:
     """"净资产2亿元，单笔担保最多多少" asks no sum of money in words, but gives one: the clause's rate is applied."""
-    from kb.answerer import Answerer
-    from kb.library import Library
-
-    doc = tmp_path / "某市国有企业担保管理办法.txt"
-    doc.write_text(
+    answerer = _answerer_of(
+        tmp_path, "某市国有企业担保管理办法.txt",
         "某市国有企业担保管理办法\n"
         "第一条 为规范国有企业对外担保行为，制定本办法。\n"
         "第二条 企业对外担保总额原则上不得超过企业净资产的40%，单笔担保金额原则上不得超过企业净资产的15%。\n"
         "第三条 本办法自2024年1月1日起施行。\n",
-        encoding="utf-8",
     )
-    library = Library(tmp_path / "kb")
-    [report] = library.ingest([doc])
-    assert report.ok, report.error
-    a = Answerer(library).ask("我们公司净资产2亿元，单笔担保最多能担保多少")
+    a = answerer.ask("我们公司净资产2亿元，单笔担保最多能担保多少")
     assert "2亿元×15%=3000万元" in first(a.answer), a.answer
