@@ -12,7 +12,7 @@ from kb.compose.common import Draft
 from kb.models import BODY, PREAMBLE, Clause
 from kb.qa import analysis as A
 from kb.qa.candidates import Candidate, clause_units, is_junk
-from kb.qa.composers import announces_parts, compose
+from kb.qa.composers import announces_parts, compose, verdict
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -32,6 +32,11 @@ from kb.qa.composers import announces_parts, compose
     ("资助对象是什么", A.DEFINITION),
     ("主要任务有哪些", A.LIST),
     ("农村电商 场地补贴", A.KEYWORD),
+    ("这类事故由哪一级政府组织调查", A.UNIT),
+    ("产业园区建设是哪里牵头", A.UNIT),
+    ("充电桩每度电补贴几毛钱", A.MONEY),
+    ("配套资金谁出", A.MONEY),
+    ("区教育局在这个方案里牵头什么", A.LIST),
 ])
 def test_answer_type_from_the_interrogative_form(question: str, expected: str) -> None:
     assert A.answer_type(question) == expected
@@ -134,6 +139,20 @@ def test_yes_no_leads_with_the_verdict() -> None:
     assert compose(A.YESNO, [_cand(c, c.text)], lambda _c: []).answer.startswith("不可以：已享受同类补贴的")
     c2 = _clause("企业年营业收入须达到500万元以上。")
     assert compose(A.YESNO, [_cand(c2, c2.text)], lambda _c: []).answer.startswith("需满足条件：")
+
+
+@pytest.mark.parametrize("sentence, words, expected", [
+    # the part asked about grants; a later part forbids refusing it, which grants too
+    ("落实托育机构用水享受居民价格政策，不得以房屋性质为由拒绝执行", ["托育", "用水", "居民"], "可以"),
+    ("经营场所不得拒收现金", ["现金"], "可以"),
+    # a ban in another part of the sentence than the one asked about does not answer no
+    ("符合条件的企业可以申请贴息，已享受其他贴息的，不得重复申请", ["企业", "申请", "贴息"], "需满足条件"),
+    ("已享受其他贴息的，不得重复申请", ["享受", "贴息", "重复"], "不可以"),
+    # a bound is a condition to meet, not a refusal
+    ("补助标准不得低于每人每月500元", ["补助", "标准"], "需满足条件"),
+])
+def test_the_verdict_is_read_from_the_part_asked_about(sentence: str, words: list[str], expected: str) -> None:
+    assert verdict(sentence, words) == expected
 
 
 def test_which_ones_asks_for_names_and_a_quantity_answers_a_quantity() -> None:

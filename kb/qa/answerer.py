@@ -269,7 +269,7 @@ class Answerer:
             draft = computed if computed is not None and computed.found and computed.derived else target(ranked_ctx)
         if draft is not None and (not draft.found or not self._junk_head(draft)):
             return draft
-        drafted = composers.compose(answer_type, ranked, self._children, self._parent)
+        drafted = composers.compose(answer_type, ranked, self._children, self._parent, ctx.words)
         if drafted is None:
             return None
         drafted.intent = intent

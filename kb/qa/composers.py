@@ -137,7 +137,41 @@ def list_answer(best: Candidate, cands: list[Candidate], children_of: Callable[[
     return None
 
 
-def yesno_answer(best: Candidate, cands: list[Candidate] | None = None) -> Draft:
+def _asked_part(sentence: str, words: list[str] | None) -> str:
+    """The comma-part of a sentence that holds most of the question's words, with the parts before it
+    that set its condition: "落实养老机构用电享受居民价格政策，不得以房屋性质为由拒绝执行" answers an
+    electricity question with its first part, whatever the second forbids."""
+    parts = [p for p in re.split(r"(?<=[，,；;])", sentence) if p.strip("，,；; ")]
+    if not words or len(parts) < 2:
+        return sentence
+    hits = [sum(len(w) for w in words if w in p) for p in parts]
+    best = max(range(len(parts)), key=lambda i: (hits[i], -i))
+    if not hits[best]:
+        return sentence
+    # a part ending in "的，" ("已享受同类补贴的，") is the case the next part decides: keep them together
+    start = best
+    while start > 0 and re.search(r"的[，,]$", parts[start - 1]):
+        start -= 1
+    end = best + 1
+    while end < len(parts) and re.search(r"的[，,]$", parts[end - 1]):
+        end += 1
+    return "".join(parts[start:end])
+
+
+def verdict(sentence: str, words: list[str] | None = None) -> str:
+    """可以 / 不可以 / 需满足条件, read from the part of the sentence the question is about. A ban on refusing
+    ("不得拒绝", "不得以…为由拒绝") grants; a bound ("不得低于", "不得超过") is a condition to meet."""
+    part = _asked_part(sentence, words)
+    granted = re.sub(r"不得(?:以|因)?[^，。；]{0,24}?(?:为由|理由)?拒(?:绝|收)?", "", part)
+    bounded = re.sub(r"(?:不得|不能|不可)(?:低于|少于|高于|超过|多于|晚于|早于)", "须", granted)
+    if _NEGATIVE.search(bounded):
+        return "不可以"
+    if _CONDITIONAL.search(bounded):
+        return "需满足条件"
+    return "可以"
+
+
+def yesno_answer(best: Candidate, cands: list[Candidate] | None = None, words: list[str] | None = None) -> Draft:
     """可以 / 不可以 / 需满足条件, read from the deciding sentence's own wording, then that sentence: the best
     candidate, or one near its score that decides (可以, 不得, 应当…) where the best only describes."""
     for c in (cands or [])[:5]:
@@ -145,13 +179,7 @@ def yesno_answer(best: Candidate, cands: list[Candidate] | None = None) -> Draft
             best = c
             break
     sentence = _sentence(best.text)
-    if _NEGATIVE.search(sentence):
-        lead = "不可以"
-    elif _CONDITIONAL.search(sentence):
-        lead = "需满足条件"
-    else:
-        lead = "可以"
-    return Draft("yesno", f"{lead}：{sentence}。[1]", [best.clause])
+    return Draft("yesno", f"{verdict(sentence, words)}：{sentence}。[1]", [best.clause])
 
 
 def value_answer(best: Candidate, cands: list[Candidate], answer_type: str) -> Draft:
@@ -168,8 +196,9 @@ def sentence_answer(best: Candidate) -> Draft:
 
 
 def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Clause], list[Clause]],
-            parent_of: Callable[[Clause], Clause | None] | None = None) -> Draft | None:
-    """The answer of the type's shape from scored candidates (best first)."""
+            parent_of: Callable[[Clause], Clause | None] | None = None, words: list[str] | None = None) -> Draft | None:
+    """The answer of the type's shape from scored candidates (best first); `words`, the question's content
+    words, point a yes-no verdict at the part of the sentence asked about."""
     if not cands:
         return None
     # a task row is a table line (序号, task, units run together): lead units and a unit's tasks are read
@@ -185,7 +214,7 @@ def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Cla
             if rest:
                 best = rest[0]
     if answer_type == A.YESNO:
-        return yesno_answer(best, cands)
+        return yesno_answer(best, cands, words)
     if answer_type in A.VALUE_TYPES or answer_type == A.DEFINITION:
         return value_answer(best, cands, answer_type)
     return sentence_answer(best)
