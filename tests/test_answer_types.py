@@ -36,6 +36,8 @@ from kb.qa.composers import announces_parts, compose, verdict
     ("产业园区建设是哪里牵头", A.UNIT),
     ("充电桩每度电补贴几毛钱", A.MONEY),
     ("配套资金谁出", A.MONEY),
+    ("一等奖的奖金是多少", A.MONEY),
+    ("场地租金标准是多少", A.MONEY),
     ("区教育局在这个方案里牵头什么", A.LIST),
 ])
 def test_answer_type_from_the_interrogative_form(question: str, expected: str) -> None:
