@@ -37,6 +37,7 @@ from kb.qa.composers import announces_parts, compose, verdict
     ("充电桩每度电补贴几毛钱", A.MONEY),
     ("配套资金谁出", A.MONEY),
     ("一等奖的奖金是多少", A.MONEY),
+    ("哪些时间不计入审查期限", A.LIST),
     ("场地租金标准是多少", A.MONEY),
     ("区教育局在这个方案里牵头什么", A.LIST),
 ])
