@@ -87,13 +87,14 @@ def test_a_procedure_is_answered_with_every_step_not_the_lead_in_line() -> None:
     assert head.startswith("申报按以下流程办理：（1）")
 
 
-def test_a_procedure_told_in_sentences_is_answered_with_all_of_them_in_order() -> None:
+def test_a_procedure_or_conditions_told_in_sentences_are_answered_with_all_of_them_in_order() -> None:
     c = _clause("接到报案后，应当及时派员赶赴现场。对重大案件，应当在3日内上报上级机关，提出立案建议。"
                 "情况有变的，应当及时补报。")
     best = "对重大案件，应当在3日内上报上级机关，提出立案建议。"
     head = compose(A.PROCEDURE, [_cand(c, best)], lambda _c: []).answer.partition("。")[0]
     assert head.startswith("接到报案后，应当及时派员赶赴现场；对重大案件") and head.endswith("应当及时补报")
-    # another kind of question keeps to the one sentence that answers it
+    # conditions told in sentences are all of them too; another kind of question keeps to its one sentence
+    assert compose(A.CONDITIONS, [_cand(c, best)], lambda _c: []).answer.startswith("接到报案后")
     assert compose(A.KEYWORD, [_cand(c, best)], lambda _c: []).answer.startswith("对重大案件")
 
 

@@ -191,14 +191,14 @@ def value_answer(best: Candidate, cands: list[Candidate], answer_type: str) -> D
     return Draft(answer_type, f"{_sentence(best.text)}。[1]", [best.clause])
 
 
-#: Longest procedure answered with every sentence of its clause, in order.
+#: Longest procedure or conditions answered with every sentence of its clause, in order.
 STEPS_CHARS = 240
 
 
 def steps_answer(best: Candidate) -> Draft:
-    """A procedure its clause tells in sentences, not numbered items: each sentence is a step, so the
-    clause's sentences are quoted in order from the first that says something (the best one and those
-    after it when the whole would be long)."""
+    """A procedure, conditions or materials its clause tells in sentences, not numbered items: each
+    sentence is a step or a requirement, so the clause's sentences are quoted in order from the first that
+    says something (the best one and those after it when the whole would be long)."""
     units = [t for t, _ in clause_units(best.clause) if not boilerplate(t) and len(strip_marker(t)) >= 6]
     if best.text not in units or len(units) < 2:
         return sentence_answer(best)
@@ -234,6 +234,6 @@ def compose(answer_type: str, cands: list[Candidate], children_of: Callable[[Cla
         return yesno_answer(best, cands, words)
     if answer_type in A.VALUE_TYPES or answer_type == A.DEFINITION:
         return value_answer(best, cands, answer_type)
-    if answer_type == A.PROCEDURE:
+    if answer_type in (A.PROCEDURE, A.CONDITIONS, A.MATERIALS):
         return steps_answer(best)
     return sentence_answer(best)
